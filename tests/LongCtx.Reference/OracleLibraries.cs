@@ -17,7 +17,9 @@ internal static class OracleLibraries
     public const string GgmlBase = "ggml-base";
     public const string GgmlCpu = "ggml-cpu";
 
+#pragma warning disable CA2255 // a library's resolver must be in place before its first P/Invoke, whoever calls first
     [ModuleInitializer]
+#pragma warning restore CA2255
     internal static void Register() =>
         NativeLibrary.SetDllImportResolver(typeof(OracleLibraries).Assembly, Resolve);
 

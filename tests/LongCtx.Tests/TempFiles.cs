@@ -25,3 +25,13 @@ public sealed class TempDir : IDisposable
         }
     }
 }
+
+/// <summary>A temporary folder shared by the tests of one class (xunit class fixture).</summary>
+public sealed class TempDirFixture : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public string Path => _dir.Path;
+
+    public void Dispose() => _dir.Dispose();
+}

@@ -1,0 +1,130 @@
+using LongCtx.Generation;
+using LongCtx.KvCache;
+using LongCtx.Models;
+using LongCtx.Reference;
+using LongCtx.Tensors;
+using Xunit.Abstractions;
+
+namespace LongCtx.Tests.Models;
+
+/// <summary>
+/// The forward pass against libllama on the same random-weight GGUF: 64 prompt tokens then 32
+/// greedy steps; the greedy tokens must be identical and the logits' cosine similarity at every
+/// step at least 0.9999 (float weights) or 0.999 (quantized weights).
+/// </summary>
+public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFixture dir) : IClassFixture<TempDirFixture>
+{
+    private const int PromptLength = 64, Steps = 32;
+
+    public static TheoryData<string, string> ArchitecturesAndTypes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string arch in new[] { "llama", "qwen2", "qwen3" })
+        {
+            foreach (string type in new[] { "f32", "f16", "bf16", "q8_0", "q4_0", "q4_K", "q5_K", "q6_K" })
+            {
+                data.Add(arch, type);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ArchitecturesAndTypes))]
+    public void GreedyDecodeMatchesLlamaCpp(string arch, string type) =>
+        Compare(new SyntheticShape { Architecture = arch }, Parse(type), KvCacheType.F16, $"{arch}-{type}");
+
+    /// <summary>Variants: llama3 RoPE frequency factors with tied embeddings, a head dim that is not d/heads, an F32 cache, MQA.</summary>
+    [Theory]
+    [InlineData("llama3-ropefreqs-tied", "q8_0", KvCacheType.F16)]
+    [InlineData("qwen3-headdim128", "q4_K", KvCacheType.F16)]
+    [InlineData("qwen2-f32cache", "f16", KvCacheType.F32)]
+    [InlineData("llama-mqa-3layers", "q6_K", KvCacheType.F16)]
+    public void VariantsMatchLlamaCpp(string variant, string type, KvCacheType kv)
+    {
+        SyntheticShape shape = variant switch
+        {
+            "llama3-ropefreqs-tied" => new() { Architecture = "llama", Llama3RopeFreqs = true, TiedEmbeddings = true, RopeFreqBase = 500000f },
+            "qwen3-headdim128" => new() { Architecture = "qwen3", HeadDim = 128, RopeFreqBase = 1000000f, RmsEpsilon = 1e-6f },
+            "qwen2-f32cache" => new() { Architecture = "qwen2" },
+            "llama-mqa-3layers" => new() { Architecture = "llama", HeadCount = 8, HeadCountKv = 1, HeadDim = 32, BlockCount = 3 },
+            _ => throw new ArgumentException(variant),
+        };
+        Compare(shape, Parse(type), kv, variant);
+    }
+
+    private static GgmlType Parse(string name)
+    {
+        foreach (GgmlType t in Enum.GetValues<GgmlType>())
+        {
+            if (GgmlTypeInfo.Name(t) == name)
+            {
+                return t;
+            }
+        }
+        throw new ArgumentException(name);
+    }
+
+    private void Compare(SyntheticShape shape, GgmlType type, KvCacheType kv, string name)
+    {
+        string path = Path.Combine(dir.Path, $"{name}-{GgmlTypeInfo.Name(type)}.gguf");
+        SyntheticModel.Write(path, shape, type, seed: name.GetHashCode(StringComparison.Ordinal) & 0xffff);
+        int[] prompt = RandomPrompt(shape.VocabSize, seed: 7);
+
+        int[] expected;
+        float[][] expectedLogits;
+        using (LlamaReference reference = LlamaReference.Load(path, new LlamaReferenceOptions
+        {
+            ContextSize = 256,
+            KvCacheType = kv == KvCacheType.F16 ? LlamaKvCacheType.F16 : LlamaKvCacheType.F32,
+        }))
+        {
+            expected = reference.GreedyGenerate(prompt, Steps, out expectedLogits);
+        }
+
+        using Model model = Model.Load(path, new ModelOptions { Threads = 2 });
+        var session = new Session(model, new SessionOptions { ContextSize = 256, KvCacheType = kv });
+        ReadOnlySpan<float> logits = session.Prefill(prompt);
+        double minCosine = 1;
+        bool quantized = type is not (GgmlType.F32 or GgmlType.F16 or GgmlType.BF16);
+        double threshold = quantized ? 0.999 : 0.9999;
+        for (int step = 0; step < Steps; step++)
+        {
+            double cosine = Cosine(logits, expectedLogits[step]);
+            minCosine = Math.Min(minCosine, cosine);
+            int token = Greedy.Argmax(logits);
+            Assert.True(cosine >= threshold, $"{name}: step {step} logits cosine {cosine:F6} < {threshold}");
+            Assert.True(token == expected[step],
+                $"{name}: step {step} greedy token {token}, llama.cpp chose {expected[step]} (cosine {cosine:F6})");
+            if (step + 1 < Steps)
+            {
+                logits = session.Decode(token);
+            }
+        }
+        output.WriteLine($"{name} {GgmlTypeInfo.Name(type)}: {Steps} tokens identical, min cosine {minCosine:F7}");
+    }
+
+    private static int[] RandomPrompt(int vocab, int seed)
+    {
+        var rng = new Random(seed);
+        var prompt = new int[PromptLength];
+        for (int i = 0; i < prompt.Length; i++)
+        {
+            prompt[i] = rng.Next(vocab - 2); // not the BOS/EOS control tokens
+        }
+        return prompt;
+    }
+
+    internal static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Assert.Equal(b.Length, a.Length);
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            dot += (double)a[i] * b[i];
+            na += (double)a[i] * a[i];
+            nb += (double)b[i] * b[i];
+        }
+        return dot / Math.Sqrt(na * nb);
+    }
+}

@@ -37,26 +37,29 @@ public sealed record LlamaReferenceOptions
 
     /// <summary>
     /// Disabled by default: it is llama.cpp's textbook path (separate KQ, softmax, KQV ops), the
-    /// one our dense attention is the readable twin of. It also rounds less: with an F16 cache the
-    /// CPU flash kernel accumulates the V-weighted sum in F16 (<c>VKQ16</c> in ops.cpp), an error
-    /// that grows with context, while the plain path keeps the softmax and the sums in F32 and
-    /// rounds only Q and the attention weights to F16 at the matmuls. <see cref="LlamaFlashAttention.Auto"/>
-    /// would turn flash attention on for the CPU backend.
+    /// one our dense attention is the readable twin of, and it rounds least. The plain path keeps
+    /// the softmax and all sums in F32 and, with an F16 cache, rounds only Q and the attention
+    /// weights to F16 at the two matmuls (with an F32 cache nothing is rounded). Flash attention
+    /// casts K and V to F16 even when the cache is F32 (llama-graph.cpp), and its one-query kernel
+    /// (decode) accumulates the V-weighted sum in F16 (<c>VKQ16</c> in ggml-cpu ops.cpp) while
+    /// batched prefill uses a tiled kernel, so decode and prefill round differently.
+    /// <see cref="LlamaFlashAttention.Auto"/> turns flash attention on for the CPU backend.
     /// </summary>
     public LlamaFlashAttention FlashAttention { get; init; } = LlamaFlashAttention.Disabled;
 
     /// <summary>
     /// F16 by default: llama.cpp's own default, so the oracle behaves like the peer we benchmark.
-    /// Use <see cref="LlamaKvCacheType.F32"/> for the tightest differential tests: then the
-    /// attention path has no F16 rounding at all.
+    /// Use <see cref="LlamaKvCacheType.F32"/> (with flash attention disabled) for the tightest
+    /// differential tests: then the attention path has no F16 rounding at all.
     /// </summary>
     public LlamaKvCacheType KvCacheType { get; init; } = LlamaKvCacheType.F16;
 
     /// <summary>
-    /// llama.cpp's <c>use_extra_bufts</c> (default true): lets the CPU backend repack Q4_0, Q8_0,
-    /// IQ4_NL (and some K-quant) weights into interleaved layouts with their own GEMM/GEMV kernels.
-    /// Numerically the same quantization of activations, but a different summation order.
-    /// Set false to force the plain <c>vec_dot</c> kernels.
+    /// llama.cpp's <c>use_extra_bufts</c> (default true): lets the CPU backend repack weights into
+    /// interleaved layouts with their own GEMM/GEMV kernels (on x86: Q4_0, Q4_K, IQ4_NL, MXFP4 with
+    /// AVX2, Q2_K with AVX512; Q8_0 only on ARM). Activations are quantized to Q8_0/Q8_K as on the
+    /// plain path, but sums run in a different order. Set false to keep the plain kernels
+    /// (tinyBLAS <c>llamafile_sgemm</c> where it applies, else <c>vec_dot</c>).
     /// </summary>
     public bool RepackWeights { get; init; } = true;
 }

@@ -1,0 +1,109 @@
+using System.Numerics.Tensors;
+using LongCtx.KvCache;
+
+namespace LongCtx.Attention;
+
+/// <summary>
+/// Causal scaled dot-product attention of one query token over cached positions [0, count),
+/// computed plainly: it is the specification the tiled and sparse kernels are tested against.
+/// With an F16 cache it rounds the query and the softmax weights to F16 before the products,
+/// as llama.cpp's CPU path does when it multiplies by F16 K and V.
+/// </summary>
+public static class DenseAttention
+{
+    [ThreadStatic] private static float[]? t_scores;
+    [ThreadStatic] private static float[]? t_row;
+
+    /// <summary>Computes the output of one query head.</summary>
+    /// <param name="q">The query head (key dim).</param>
+    /// <param name="cache">The cache holding this sequence.</param>
+    /// <param name="layer">Layer index.</param>
+    /// <param name="kvHead">The KV head this query head reads.</param>
+    /// <param name="count">Number of visible positions (the query's position + 1).</param>
+    /// <param name="scale">Score scale, 1/sqrt(head dim).</param>
+    /// <param name="output">The output head (value dim).</param>
+    public static void Head(ReadOnlySpan<float> q, KvCache.KvCache cache, int layer, int kvHead, int count, float scale, Span<float> output)
+    {
+        int kd = cache.KeyDim, vd = cache.ValueDim;
+        float[] scores = Grow(ref t_scores, count);
+        float[] row = Grow(ref t_row, 2 * Math.Max(kd, vd));
+        Span<float> qr = row.AsSpan(0, kd), tmp = row.AsSpan(Math.Max(kd, vd), Math.Max(kd, vd));
+
+        if (cache.Type == KvCacheType.F16)
+        {
+            for (int i = 0; i < kd; i++)
+            {
+                qr[i] = (float)(Half)q[i];
+            }
+            ReadOnlySpan<Half> keys = cache.KeysF16(layer, kvHead, count);
+            for (int j = 0; j < count; j++)
+            {
+                HalfConvert(keys.Slice(j * kd, kd), tmp[..kd]);
+                scores[j] = TensorPrimitives.Dot(qr, tmp[..kd]);
+            }
+        }
+        else
+        {
+            ReadOnlySpan<float> keys = cache.KeysF32(layer, kvHead, count);
+            for (int j = 0; j < count; j++)
+            {
+                scores[j] = TensorPrimitives.Dot(q, keys.Slice(j * kd, kd));
+            }
+        }
+
+        Softmax(scores.AsSpan(0, count), scale);
+
+        output[..vd].Clear();
+        if (cache.Type == KvCacheType.F16)
+        {
+            ReadOnlySpan<Half> values = cache.ValuesF16(layer, kvHead, count);
+            for (int j = 0; j < count; j++)
+            {
+                HalfConvert(values.Slice(j * vd, vd), tmp[..vd]);
+                TensorPrimitives.MultiplyAdd(tmp[..vd], (float)(Half)scores[j], output[..vd], output[..vd]);
+            }
+        }
+        else
+        {
+            ReadOnlySpan<float> values = cache.ValuesF32(layer, kvHead, count);
+            for (int j = 0; j < count; j++)
+            {
+                TensorPrimitives.MultiplyAdd(values.Slice(j * vd, vd), scores[j], output[..vd], output[..vd]);
+            }
+        }
+    }
+
+    /// <summary>In-place softmax of scale·x, summing in double as ggml_soft_max does.</summary>
+    public static void Softmax(Span<float> x, float scale)
+    {
+        float max = float.NegativeInfinity;
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] *= scale;
+            max = MathF.Max(max, x[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            float e = MathF.Exp(x[i] - max);
+            x[i] = e;
+            sum += e;
+        }
+        float inv = (float)(1.0 / sum);
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] *= inv;
+        }
+    }
+
+    private static void HalfConvert(ReadOnlySpan<Half> src, Span<float> dst) => TensorPrimitives.ConvertToSingle(src, dst);
+
+    private static float[] Grow(ref float[]? buffer, int length)
+    {
+        if (buffer == null || buffer.Length < length)
+        {
+            buffer = new float[Math.Max(length, (buffer?.Length ?? 0) * 2)];
+        }
+        return buffer;
+    }
+}

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using LongCtx.Models;
 using LongCtx.Reference;
+using LongCtx.Tensors;
 
 namespace LongCtx.Tests.Reference;
 
@@ -253,6 +255,23 @@ public sealed class LlamaReferenceTests(TinyLlamaFixture file) : IClassFixture<T
             using var llama = LlamaReference.Load(file.Path);
             Assert.Equal(TinyLlamaFile.VocabSize, llama.Decode(i).Length);
         }
+    }
+
+    [Theory]
+    [InlineData("llama", GgmlType.F32, false)]
+    [InlineData("llama", GgmlType.F16, true)]
+    [InlineData("qwen2", GgmlType.F16, true)]
+    [InlineData("qwen3", GgmlType.F32, false)]
+    public void LoadsTheEnginesSyntheticModels(string architecture, GgmlType type, bool tied)
+    {
+        string path = Path.Combine(file.Directory, $"synthetic-{architecture}-{type}-{tied}.gguf");
+        var shape = new SyntheticShape { Architecture = architecture, TiedEmbeddings = tied };
+        SyntheticModel.Write(path, shape, type);
+        using var llama = LlamaReference.Load(path);
+        Assert.Equal(shape.VocabSize, llama.VocabSize);
+        Assert.Equal(architecture, llama.MetadataString("general.architecture"));
+        float[] logits = llama.Prefill(Prompt);
+        Assert.All(logits, x => Assert.True(float.IsFinite(x)));
     }
 
     [Fact]

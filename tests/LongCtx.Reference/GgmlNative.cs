@@ -1,0 +1,58 @@
+using System.Runtime.InteropServices;
+
+namespace LongCtx.Reference;
+
+/// <summary>
+/// Raw entry points of libggml-base (reference quantizers, dequantizers, fp16/bf16 rows, type
+/// geometry) and of the AVX2 CPU backend (activation quantizers, vec_dot kernels), for
+/// differential tests of LongCtx.Tensors. Pointers are to ggml blocks; lengths are element counts.
+/// </summary>
+public static unsafe class GgmlNative
+{
+    private const string Base = OracleLibraries.GgmlBase;
+    private const string Cpu = OracleLibraries.GgmlCpu;
+
+#pragma warning disable CS1591 // names and signatures are ggml's own
+    [DllImport(Base)] public static extern nuint ggml_type_size(int type);
+    [DllImport(Base)] public static extern long ggml_blck_size(int type);
+    [DllImport(Base)] public static extern IntPtr ggml_type_name(int type);
+
+    [DllImport(Base)] public static extern void ggml_fp16_to_fp32_row(ushort* x, float* y, long n);
+    [DllImport(Base)] public static extern void ggml_fp32_to_fp16_row(float* x, ushort* y, long n);
+    [DllImport(Base)] public static extern void ggml_bf16_to_fp32_row(ushort* x, float* y, long n);
+    [DllImport(Base)] public static extern void ggml_fp32_to_bf16_row_ref(float* x, ushort* y, long n);
+
+    [DllImport(Base)] public static extern void dequantize_row_q8_0(void* x, float* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q4_0(void* x, float* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q4_K(void* x, float* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q5_K(void* x, float* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q6_K(void* x, float* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q8_K(void* x, float* y, long k);
+
+    [DllImport(Base)] public static extern void quantize_row_q8_0_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void quantize_row_q4_0_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void quantize_row_q4_K_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void quantize_row_q5_K_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void quantize_row_q6_K_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void quantize_row_q8_K_ref(float* x, void* y, long k);
+
+    [DllImport(Cpu)] public static extern void ggml_cpu_init();
+    [DllImport(Cpu)] public static extern void quantize_row_q8_0(float* x, void* y, long k);
+    [DllImport(Cpu)] public static extern void quantize_row_q8_K(float* x, void* y, long k);
+    [DllImport(Cpu)] public static extern void ggml_cpu_fp32_to_fp16(float* x, ushort* y, long n);
+
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_f32(int n, float* s, nuint bs, float* x, nuint bx, float* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_bf16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q8_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q4_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q4_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q5_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q6_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+#pragma warning restore CS1591
+
+    private static readonly Lazy<bool> CpuReady = new(() => { ggml_cpu_init(); return true; });
+
+    /// <summary>Calls ggml_cpu_init once (it fills the CPU backend's lookup tables).</summary>
+    public static void EnsureCpuInit() => _ = CpuReady.Value;
+}

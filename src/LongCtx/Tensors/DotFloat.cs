@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -13,6 +14,7 @@ internal static unsafe class DotFloat
     public static float F16(byte* w, byte* a, int n) => Fma.IsSupported ? F16Avx2((ushort*)w, (ushort*)a, n) : F16Scalar((ushort*)w, (ushort*)a, n);
     public static float BF16(byte* w, byte* a, int n) => Fma.IsSupported ? BF16Avx2((ushort*)w, (ushort*)a, n) : BF16Scalar((ushort*)w, (ushort*)a, n);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float F32Scalar(float* x, float* y, int n)
     {
         double s = 0;
@@ -20,6 +22,7 @@ internal static unsafe class DotFloat
         return (float)s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float F16Scalar(ushort* x, ushort* y, int n)
     {
         double s = 0;
@@ -27,6 +30,7 @@ internal static unsafe class DotFloat
         return (float)s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BF16Scalar(ushort* x, ushort* y, int n)
     {
         double s = 0;
@@ -34,6 +38,7 @@ internal static unsafe class DotFloat
         return (float)s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float F32Avx2(float* x, float* y, int n)
     {
         Vector256<float> acc0 = Vector256<float>.Zero, acc1 = Vector256<float>.Zero;
@@ -52,6 +57,7 @@ internal static unsafe class DotFloat
         return s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float F16Avx2(ushort* x, ushort* y, int n)
     {
         Vector256<float> acc = Vector256<float>.Zero;
@@ -67,6 +73,7 @@ internal static unsafe class DotFloat
         static Vector256<float> Widen(ushort* p) => HalfConversions.Fp16ToFp32(Avx2.ConvertToVector256Int32(p).AsUInt32() << 16);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float BF16Avx2(ushort* x, ushort* y, int n)
     {
         Vector256<float> acc = Vector256<float>.Zero;

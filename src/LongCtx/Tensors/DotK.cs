@@ -36,6 +36,7 @@ internal static unsafe class DotK
         return s;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q45_KScalar(byte* w, byte* a, int n, bool fiveBit)
     {
         int blockBytes = fiveBit ? BlockLayout.Q5_KBytes : BlockLayout.Q4_KBytes;
@@ -73,6 +74,7 @@ internal static unsafe class DotK
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q45_KAvx2(byte* w, byte* a, int n, bool fiveBit)
     {
         int blockBytes = fiveBit ? BlockLayout.Q5_KBytes : BlockLayout.Q4_KBytes;
@@ -111,6 +113,7 @@ internal static unsafe class DotK
         return Vector256.Sum(acc) - minSum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6_KScalar(byte* w, byte* a, int n)
     {
         float sum = 0;
@@ -141,6 +144,7 @@ internal static unsafe class DotK
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q6_KAvx2(byte* w, byte* a, int n)
     {
         float sum = 0;

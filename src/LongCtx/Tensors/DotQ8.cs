@@ -17,6 +17,7 @@ internal static unsafe class DotQ8
     /// <summary>As <see cref="Q8_0"/> for Q4_0 weights (nibble − 8).</summary>
     public static float Q4_0(byte* w, byte* a, int n) => Avx2.IsSupported ? Q4_0Avx2(w, a, n) : Q4_0Scalar(w, a, n);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q8_0Scalar(byte* w, byte* a, int n)
     {
         float sum = 0;
@@ -29,6 +30,7 @@ internal static unsafe class DotQ8
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_0Scalar(byte* w, byte* a, int n)
     {
         float sum = 0;
@@ -45,6 +47,7 @@ internal static unsafe class DotQ8
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q8_0Avx2(byte* w, byte* a, int n)
     {
         Vector256<float> acc = Vector256<float>.Zero;
@@ -58,6 +61,7 @@ internal static unsafe class DotQ8
         return Vector256.Sum(acc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Q4_0Avx2(byte* w, byte* a, int n)
     {
         Vector256<float> acc = Vector256<float>.Zero;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace LongCtx.Tensors;
@@ -95,6 +96,7 @@ public static class MatMul
         public int Rows, Cols, N;
         public long RowBytes, ActRowBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int start, int end)
         {
             int r0 = start * RowsPerTile;

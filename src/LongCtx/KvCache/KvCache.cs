@@ -80,8 +80,8 @@ public sealed class KvCache
             long kOff = ((long)h * Capacity + position) * KeyDim, vOff = ((long)h * Capacity + position) * ValueDim;
             if (_k16 != null)
             {
-                Tensors.HalfConvert.FromSingle(kh, _k16[layer].AsSpan((int)kOff, KeyDim));
-                Tensors.HalfConvert.FromSingle(vh, _v16![layer].AsSpan((int)vOff, ValueDim));
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(kh, _k16[layer].AsSpan((int)kOff, KeyDim));
+                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(vh, _v16![layer].AsSpan((int)vOff, ValueDim));
             }
             else
             {

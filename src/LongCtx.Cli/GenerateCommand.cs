@@ -4,7 +4,6 @@ using System.Globalization;
 using LongCtx.Generation;
 using LongCtx.KvCache;
 using LongCtx.Models;
-using Spectre.Console;
 
 namespace LongCtx.Cli;
 
@@ -53,9 +52,10 @@ internal static class GenerateCommand
         decode.Stop();
         Console.Out.Flush();
 
-        AnsiConsole.MarkupLine(
-            $"[grey]load {load.Elapsed.TotalMilliseconds:F0} ms | prompt {prompt.Length} tokens, {Rate(prompt.Length, prefill.Elapsed):F1} t/s | " +
-            $"generated {generated} tokens, {Rate(Math.Max(generated - 1, 0), decode.Elapsed):F1} t/s | KV cache {session.KvCacheBytes / (1024.0 * 1024.0):F1} MiB[/]");
+        // Plain stderr, unwrapped, so the ids on stdout stay machine-readable.
+        Console.Error.WriteLine(
+            $"load {load.Elapsed.TotalMilliseconds:F0} ms | prompt {prompt.Length} tokens, {Rate(prompt.Length, prefill.Elapsed):F1} t/s | " +
+            $"generated {generated} tokens, {Rate(Math.Max(generated - 1, 0), decode.Elapsed):F1} t/s | KV cache {session.KvCacheBytes / (1024.0 * 1024.0):F1} MiB");
         return 0;
     }
 

@@ -104,13 +104,17 @@ public static class SyntheticModel
         {
             w.AddTensor(GgufTensorNames.RopeFreqs, GgmlType.F32, [hd / 2], Llama3FreqFactors(hd, shape.RopeFreqBase));
         }
+        // Scales like a trained network's, not a chaotic one's: attention scores of unit variance,
+        // and sub-layer updates that are small next to the residual stream, so that last-ulp
+        // differences between two correct engines do not grow exponentially with depth.
         float attnScale = 1f / MathF.Sqrt(d), ffnScale = 1f / MathF.Sqrt(shape.FeedForwardLength);
+        float update = 1f / MathF.Sqrt(2f * shape.BlockCount);
         for (int i = 0; i < shape.BlockCount; i++)
         {
             string N(string pattern) => GgufTensorNames.ForBlock(pattern, i);
             Vector(N(GgufTensorNames.AttnNorm), d, 1f, 0.2f);
-            Matrix(N(GgufTensorNames.AttnQ), nq, d, attnScale * 2f);
-            Matrix(N(GgufTensorNames.AttnK), nkv, d, attnScale * 2f);
+            Matrix(N(GgufTensorNames.AttnQ), nq, d, attnScale * MathF.Sqrt(MathF.Sqrt(hd)));
+            Matrix(N(GgufTensorNames.AttnK), nkv, d, attnScale * MathF.Sqrt(MathF.Sqrt(hd)));
             Matrix(N(GgufTensorNames.AttnV), nkv, d, attnScale);
             if (features.QkvBias)
             {
@@ -123,11 +127,11 @@ public static class SyntheticModel
                 Vector(N(GgufTensorNames.AttnQNorm), hd, 1f, 0.2f);
                 Vector(N(GgufTensorNames.AttnKNorm), hd, 1f, 0.2f);
             }
-            Matrix(N(GgufTensorNames.AttnOutput), d, nq, 1f / MathF.Sqrt(nq));
+            Matrix(N(GgufTensorNames.AttnOutput), d, nq, update / MathF.Sqrt(nq));
             Vector(N(GgufTensorNames.FfnNorm), d, 1f, 0.2f);
             Matrix(N(GgufTensorNames.FfnGate), shape.FeedForwardLength, d, attnScale);
             Matrix(N(GgufTensorNames.FfnUp), shape.FeedForwardLength, d, attnScale);
-            Matrix(N(GgufTensorNames.FfnDown), d, shape.FeedForwardLength, ffnScale);
+            Matrix(N(GgufTensorNames.FfnDown), d, shape.FeedForwardLength, update * ffnScale);
         }
         w.Write(path);
     }

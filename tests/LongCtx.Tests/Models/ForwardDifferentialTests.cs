@@ -61,6 +61,11 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
         Compare(shape, Parse(type), kv, variant);
     }
 
+    /// <summary>A real model's shape: Qwen2.5-0.5B (24 layers, d 896, 14 heads, 2 KV heads, ffn 4864, vocab 151936), Q8_0.</summary>
+    [Fact, Trait("Category", "Slow")]
+    public void Qwen25HalfBillionShapeMatchesLlamaCpp() =>
+        Compare(SyntheticShape.Known["qwen2.5-0.5b"], GgmlType.Q8_0, KvCacheType.F16, "qwen2.5-0.5b");
+
     private static GgmlType Parse(string name)
     {
         foreach (GgmlType t in Enum.GetValues<GgmlType>())
@@ -78,6 +83,7 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
         string path = Path.Combine(dir.Path, $"{name}-{GgmlTypeInfo.Name(type)}.gguf");
         SyntheticModel.Write(path, shape, type, seed: name.GetHashCode(StringComparison.Ordinal) & 0xffff);
         int[] prompt = RandomPrompt(shape.VocabSize, seed: 7);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
 
         int[] expected;
         float[][] expectedLogits;
@@ -90,6 +96,8 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
             expected = reference.GreedyGenerate(prompt, Steps, out expectedLogits);
         }
 
+        TimeSpan llamaTime = clock.Elapsed;
+        clock.Restart();
         using Model model = Model.Load(path, new ModelOptions { Threads = 2 });
         var session = new Session(model, new SessionOptions { ContextSize = 256, KvCacheType = kv });
         ReadOnlySpan<float> logits = session.Prefill(prompt);
@@ -122,7 +130,7 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
             }
         }
         Assert.True(nearTies <= 4, $"{name}: {nearTies} of {Steps} greedy choices differ (all near-ties)");
-        output.WriteLine($"{name} {GgmlTypeInfo.Name(type)}: {Steps - nearTies}/{Steps} greedy tokens identical, {nearTies} numeric near-ties, min cosine {minCosine:F7}");
+        output.WriteLine($"{name} {GgmlTypeInfo.Name(type)}: {Steps - nearTies}/{Steps} greedy tokens identical, {nearTies} numeric near-ties, min cosine {minCosine:F7} (llama.cpp {llamaTime.TotalSeconds:F1} s, LongCtx {clock.Elapsed.TotalSeconds:F1} s)");
     }
 
     private static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

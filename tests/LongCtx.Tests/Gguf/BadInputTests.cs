@@ -35,7 +35,7 @@ public sealed class BadInputTests : IDisposable
     }
 
     /// <summary>Copies the good file's metadata and tensors, letting the test drop or replace keys.</summary>
-    private string Rewritten(string name, Func<string, bool> keepKey, Action<GgufWriter>? extra = null)
+    private string Rewritten(string name, Func<string, bool> keepKey, Action<GgufWriter>? extra = null, Func<string, bool>? keepTensor = null)
     {
         string path = _dir.File(name);
         using (GgufFile src = GgufFile.Open(_good))
@@ -51,12 +51,24 @@ public sealed class BadInputTests : IDisposable
             extra?.Invoke(w);
             foreach (GgufTensorInfo t in src.Tensors)
             {
-                w.AddTensor(t.Name, t.Type, t.Shape, src.TensorBytes(t).ToArray());
+                if (keepTensor?.Invoke(t.Name) ?? true)
+                {
+                    w.AddTensor(t.Name, t.Type, t.Shape, src.TensorBytes(t).ToArray());
+                }
             }
             w.Write(path);
         }
         return path;
     }
+
+    /// <summary>Overwrites the type id in a tensor's info: name, n_dims (u32), dims (u64 each), type (u32), offset (u64).</summary>
+    private string WithTensorType(string name, string tensor, uint typeId) => Mutated(name, b =>
+    {
+        byte[] utf8 = Encoding.UTF8.GetBytes(tensor);
+        int at = b.AsSpan().IndexOf(utf8) + utf8.Length;
+        int dims = BitConverter.ToInt32(b, at);
+        BitConverter.TryWriteBytes(b.AsSpan(at + 4 + 8 * dims), typeId);
+    });
 
     private static T Fails<T>(string path, params string[] mentions) where T : Exception
     {
@@ -105,33 +117,12 @@ public sealed class BadInputTests : IDisposable
     }
 
     [Fact]
-    public void UnknownTensorType()
-    {
-        string tensor = "blk.0.attn_q.weight";
-        string path = Mutated("type.gguf", b =>
-        {
-            // the tensor info: name, n_dims (u32), dims (u64 each), type (u32), offset (u64)
-            byte[] name = Encoding.UTF8.GetBytes(tensor);
-            int at = b.AsSpan().IndexOf(name) + name.Length;
-            int dims = BitConverter.ToInt32(b, at);
-            BitConverter.TryWriteBytes(b.AsSpan(at + 4 + 8 * dims), 99u);
-        });
-        Fails<GgufFormatException>(path, tensor, "unknown type id 99");
-    }
+    public void UnknownTensorType() =>
+        Fails<GgufFormatException>(WithTensorType("type.gguf", "blk.0.attn_q.weight", 99u), "blk.0.attn_q.weight", "unknown type id 99");
 
     [Fact]
-    public void UnsupportedButKnownTensorType()
-    {
-        string tensor = "blk.0.attn_q.weight";
-        string path = Mutated("iq.gguf", b =>
-        {
-            byte[] name = Encoding.UTF8.GetBytes(tensor);
-            int at = b.AsSpan().IndexOf(name) + name.Length;
-            int dims = BitConverter.ToInt32(b, at);
-            BitConverter.TryWriteBytes(b.AsSpan(at + 4 + 8 * dims), (uint)GgmlType.I32); // same size as F32
-        });
-        Fails<GgufFormatException>(path, tensor, "i32");
-    }
+    public void UnsupportedButKnownTensorType() => // I32 has F32's size, so only the type check can object
+        Fails<GgufFormatException>(WithTensorType("i32.gguf", "blk.0.attn_q.weight", (uint)GgmlType.I32), "blk.0.attn_q.weight", "i32");
 
     [Fact]
     public void UnknownArchitecture()
@@ -149,27 +140,8 @@ public sealed class BadInputTests : IDisposable
         Fails<GgufFormatException>(Rewritten("missing.gguf", k => k != key), $"'{key}'", "missing");
 
     [Fact]
-    public void MissingTensor()
-    {
-        string path = _dir.File("notensor.gguf");
-        using (GgufFile src = GgufFile.Open(_good))
-        {
-            var w = new GgufWriter();
-            foreach ((string key, GgufValue value) in src.Metadata)
-            {
-                w.Add(key, value);
-            }
-            foreach (GgufTensorInfo t in src.Tensors)
-            {
-                if (t.Name != "blk.1.ffn_up.weight")
-                {
-                    w.AddTensor(t.Name, t.Type, t.Shape, src.TensorBytes(t).ToArray());
-                }
-            }
-            w.Write(path);
-        }
-        Fails<GgufFormatException>(path, "blk.1.ffn_up.weight", "missing");
-    }
+    public void MissingTensor() =>
+        Fails<GgufFormatException>(Rewritten("notensor.gguf", _ => true, keepTensor: t => t != "blk.1.ffn_up.weight"), "blk.1.ffn_up.weight", "missing");
 
     [Fact]
     public void MissingFile()

@@ -73,7 +73,7 @@ public static class DenseAttention
         }
     }
 
-    /// <summary>In-place softmax of scale·x, summing in double as ggml_soft_max does.</summary>
+    /// <summary>In-place softmax of scale·x with ggml's exp and summation (ggml_soft_max).</summary>
     public static void Softmax(Span<float> x, float scale)
     {
         float max = float.NegativeInfinity;
@@ -82,13 +82,7 @@ public static class DenseAttention
             x[i] *= scale;
             max = MathF.Max(max, x[i]);
         }
-        double sum = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            float e = MathF.Exp(x[i] - max);
-            x[i] = e;
-            sum += e;
-        }
+        double sum = Tensors.GgmlExp.ExpMinusMax(x, max);
         float inv = (float)(1.0 / sum);
         for (int i = 0; i < x.Length; i++)
         {

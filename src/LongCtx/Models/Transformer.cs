@@ -84,7 +84,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
             Span<float> gate = s.Gate.AsSpan(0, n * ffn), up = s.Up.AsSpan(0, n * ffn);
             MatMul(b.Gate, xb, n, gate, s);
             MatMul(b.Up, xb, n, up, s);
-            Activations.SwiGlu(gate, up);
+            GgmlExp.SwiGlu(gate, up);
             MatMul(b.Down, gate, n, xb, s);
             Add(x, xb);
         }

@@ -42,6 +42,8 @@ public static unsafe class GgmlNative
     [DllImport(Cpu)] public static extern void ggml_cpu_fp32_to_fp16(float* x, ushort* y, long n);
 
     [DllImport(Cpu)] public static extern void ggml_vec_dot_f32(int n, float* s, nuint bs, float* x, nuint bx, float* y, nuint by, int nrc);
+    [DllImport(OracleLibraries.GgmlCpuAvx512, EntryPoint = "ggml_vec_dot_f16")]
+    public static extern void ggml_vec_dot_f16_avx512(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_swiglu_f32(int n, float* y, float* x, float* g);
     [DllImport(Cpu)] public static extern double ggml_vec_soft_max_f32(int n, float* y, float* x, float max);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);

@@ -7,8 +7,8 @@ namespace LongCtx.Reference;
 /// <summary>
 /// Resolves the library names used by this assembly's P/Invoke declarations to the files in
 /// <see cref="OracleFiles.BinDirectory"/>: <c>"llama"</c>, <c>"ggml"</c>, <c>"ggml-base"</c>
-/// and <c>"ggml-cpu"</c> (the AVX2 "haswell" build of the CPU backend, for calling its
-/// kernels directly in differential tests).
+/// <c>"ggml-cpu"</c> (the AVX2 "haswell" build of the CPU backend, for calling its kernels
+/// directly in differential tests) and <c>"ggml-cpu-avx512"</c> (the "skylakex" build, AVX-512).
 /// </summary>
 internal static class OracleLibraries
 {
@@ -16,6 +16,7 @@ internal static class OracleLibraries
     public const string Ggml = "ggml";
     public const string GgmlBase = "ggml-base";
     public const string GgmlCpu = "ggml-cpu";
+    public const string GgmlCpuAvx512 = "ggml-cpu-avx512";
 
 #pragma warning disable CA2255 // a library's resolver must be in place before its first P/Invoke, whoever calls first
     [ModuleInitializer]
@@ -31,6 +32,7 @@ internal static class OracleLibraries
             Ggml => "libggml.v0.5.0.so",
             GgmlBase => "libggml-base.so",
             GgmlCpu => "libggml-cpu-haswell.so",
+            GgmlCpuAvx512 => "libggml-cpu-skylakex.so",
             _ => null,
         };
         if (file == null)

@@ -22,8 +22,14 @@ public static class DenseAttention
     /// <param name="count">Number of visible positions (the query's position + 1).</param>
     /// <param name="scale">Score scale, 1/sqrt(head dim).</param>
     /// <param name="output">The output head (value dim).</param>
-    public static void Head(ReadOnlySpan<float> q, KvCache.KvCache cache, int layer, int kvHead, int count, float scale, Span<float> output)
+    /// <param name="batched">Whether this token is evaluated in a batch of several (llama.cpp sums in another order then).</param>
+    public static void Head(ReadOnlySpan<float> q, KvCache.KvCache cache, int layer, int kvHead, int count, float scale, Span<float> output, bool batched = false)
     {
+        if (cache.Type == KvCacheType.F16 && GgmlF16Dot.Available)
+        {
+            HeadF16AsGgml(q, cache, layer, kvHead, count, scale, output, batched);
+            return;
+        }
         int kd = cache.KeyDim, vd = cache.ValueDim;
         float[] scores = Grow(ref t_scores, count);
         float[] row = Grow(ref t_row, 2 * Math.Max(kd, vd));
@@ -70,6 +76,51 @@ public static class DenseAttention
             {
                 TensorPrimitives.MultiplyAdd(values.Slice(j * vd, vd), scores[j], output[..vd], output[..vd]);
             }
+        }
+    }
+
+    /// <summary>
+    /// The F16-cache path with llama.cpp's roundings and summation orders on AVX-512: Q and the
+    /// softmax weights rounded to F16, rows padded with masked (−∞ → 0) positions to a multiple
+    /// of 64 as llama.cpp's 256-cell KV view is, and each dot product in <see cref="GgmlF16Dot"/>'s order.
+    /// </summary>
+    private static void HeadF16AsGgml(ReadOnlySpan<float> q, KvCache.KvCache cache, int layer, int kvHead, int count, float scale, Span<float> output, bool batched)
+    {
+        int kd = cache.KeyDim, vd = cache.ValueDim, padded = (count + 63) & ~63;
+        float[] scores = Grow(ref t_scores, padded);
+        float[] row = Grow(ref t_row, kd + Math.Max(kd, padded));
+        Span<float> qr = row.AsSpan(0, kd), tmp = row.AsSpan(kd, Math.Max(kd, padded));
+
+        // K·Q with Q converted to F16 (the F16 kernel's activation type)
+        for (int i = 0; i < kd; i++)
+        {
+            qr[i] = (float)(Half)q[i];
+        }
+        ReadOnlySpan<Half> keys = cache.KeysF16(layer, kvHead, count);
+        for (int j = 0; j < count; j++)
+        {
+            HalfConvert(keys.Slice(j * kd, kd), tmp[..kd]);
+            scores[j] = GgmlF16Dot.Dot(qr, tmp[..kd], batched);
+        }
+        Span<float> p = scores.AsSpan(0, padded);
+        p[count..].Fill(float.NegativeInfinity);
+        Softmax(p, scale);
+        for (int j = 0; j < count; j++)
+        {
+            p[j] = (float)(Half)p[j]; // softmax weights converted to F16 for V·softmax
+        }
+
+        // V·softmax: output dimension i is the dot of V's column i with the weights
+        ReadOnlySpan<Half> values = cache.ValuesF16(layer, kvHead, count);
+        Span<float> column = tmp[..padded];
+        column[count..].Clear();
+        for (int i = 0; i < vd; i++)
+        {
+            for (int j = 0; j < count; j++)
+            {
+                column[j] = (float)values[j * vd + i];
+            }
+            output[i] = GgmlF16Dot.Dot(column, p, batched);
         }
     }
 

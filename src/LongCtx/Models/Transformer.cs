@@ -71,7 +71,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
             }
 
             // Causal attention over the cache; GQA: query head h reads KV head h / kvGroup
-            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, l, startPos, _c));
+            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, l, startPos, n, _c));
 
             // Output projection and residual: x += W_o · att                       [n, d]
             MatMul(b.Output, s.Att.AsSpan(0, n * _c.HeadCount * hdv), n, xb, s);
@@ -114,7 +114,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     private static void Add(Span<float> x, ReadOnlySpan<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
 
     /// <summary>One (token, query head) pair per work item.</summary>
-    private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, ModelConfig c) : IParallelWork
+    private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, int n, ModelConfig c) : IParallelWork
     {
         public void Execute(int start, int end)
         {
@@ -125,7 +125,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
                 int t = item / heads, h = item % heads;
                 DenseAttention.Head(
                     s.Q.AsSpan((t * heads + h) * hd, hd), cache, layer, h / c.KvGroup, startPos + t + 1, scale,
-                    s.Att.AsSpan((t * heads + h) * hdv, hdv));
+                    s.Att.AsSpan((t * heads + h) * hdv, hdv), batched: n > 1);
             }
         }
     }

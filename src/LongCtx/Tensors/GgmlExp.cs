@@ -92,7 +92,7 @@ public static class GgmlExp
     }
 
     /// <summary>_mm512_reduce_add_ps: halves of 256, then of 128, then pairs (2,3,0,1), then (1,0,3,2).</summary>
-    private static float ReduceAdd(Vector512<float> v)
+    internal static float ReduceAdd(Vector512<float> v)
     {
         Vector256<float> a = v.GetLower() + v.GetUpper();
         Vector128<float> b = a.GetLower() + a.GetUpper();

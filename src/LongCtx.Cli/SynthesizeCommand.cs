@@ -30,16 +30,10 @@ internal static class SynthesizeCommand
         return command;
     }
 
-    /// <summary>Parses a ggml type name as ggml prints it ("q4_K", "f16"), case-insensitively.</summary>
+    /// <summary>Parses a weight type by ggml's name ("q4_K", "f16"), case-insensitively.</summary>
     internal static GgmlType ParseType(string text)
     {
-        foreach (GgmlType t in Enum.GetValues<GgmlType>())
-        {
-            if (string.Equals(GgmlTypeInfo.Name(t), text, StringComparison.OrdinalIgnoreCase))
-            {
-                return GgmlTypeInfo.IsSupported(t) ? t : throw new ArgumentException($"type '{text}' is not supported for weights");
-            }
-        }
-        throw new ArgumentException($"unknown type '{text}'");
+        GgmlType t = GgmlTypeInfo.Parse(text);
+        return GgmlTypeInfo.IsSupported(t) ? t : throw new ArgumentException($"type '{text}' is not supported for weights");
     }
 }

@@ -208,7 +208,7 @@ public sealed unsafe class GgufFile : IDisposable
     public string? GetStringOrNull(string key) => Contains(key) ? GetString(key) : null;
 
     /// <summary>Any integer value that fits in a uint32.</summary>
-    public uint GetUInt32(string key) => ToInteger(key, Get(key), uint.MaxValue) is var v ? (uint)v : 0;
+    public uint GetUInt32(string key) => (uint)ToInteger(key, Get(key), uint.MaxValue);
 
     /// <summary>An integer value, or <paramref name="fallback"/> when the key is absent.</summary>
     public uint GetUInt32(string key, uint fallback) => Contains(key) ? GetUInt32(key) : fallback;

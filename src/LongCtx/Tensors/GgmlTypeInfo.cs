@@ -77,6 +77,20 @@ public static class GgmlTypeInfo
     /// <summary>ggml's name for the type (<c>"q4_K"</c>, <c>"bf16"</c>, ...), or <c>"unknown(N)"</c>.</summary>
     public static string Name(GgmlType type) => IsKnown(type) ? Table[(int)type].Name : $"unknown({(uint)type})";
 
+    /// <summary>The type with ggml's name <paramref name="name"/> (<c>"q4_K"</c>, <c>"f16"</c>; case-insensitive).</summary>
+    /// <exception cref="ArgumentException">No ggml type has that name.</exception>
+    public static GgmlType Parse(string name)
+    {
+        for (uint id = 0; id < Count; id++)
+        {
+            if (IsKnown((GgmlType)id) && string.Equals(Table[id].Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return (GgmlType)id;
+            }
+        }
+        throw new ArgumentException($"unknown ggml type '{name}'", nameof(name));
+    }
+
     /// <summary>Bytes taken by <paramref name="n"/> consecutive elements of <paramref name="type"/>.</summary>
     /// <exception cref="ArgumentException">The type is unknown, or <paramref name="n"/> is negative or not a multiple of the block size.</exception>
     public static long RowSize(GgmlType type, long n)

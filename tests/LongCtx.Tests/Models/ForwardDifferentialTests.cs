@@ -40,7 +40,7 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
     [Theory]
     [MemberData(nameof(ArchitecturesAndTypes))]
     public void GreedyDecodeMatchesLlamaCpp(string arch, string type) =>
-        Compare(new SyntheticShape { Architecture = arch }, Parse(type), KvCacheType.F16, $"{arch}-{type}");
+        Compare(new SyntheticShape { Architecture = arch }, GgmlTypeInfo.Parse(type), KvCacheType.F16, $"{arch}-{type}");
 
     /// <summary>Variants: llama3 RoPE frequency factors with tied embeddings, a head dim that is not d/heads, an F32 cache, MQA.</summary>
     [Theory]
@@ -58,25 +58,13 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
             "llama-mqa-3layers" => new() { Architecture = "llama", HeadCount = 8, HeadCountKv = 1, HeadDim = 32, BlockCount = 3 },
             _ => throw new ArgumentException(variant),
         };
-        Compare(shape, Parse(type), kv, variant);
+        Compare(shape, GgmlTypeInfo.Parse(type), kv, variant);
     }
 
     /// <summary>A real model's shape: Qwen2.5-0.5B (24 layers, d 896, 14 heads, 2 KV heads, ffn 4864, vocab 151936), Q8_0.</summary>
     [Fact, Trait("Category", "Slow")]
     public void Qwen25HalfBillionShapeMatchesLlamaCpp() =>
         Compare(SyntheticShape.Known["qwen2.5-0.5b"], GgmlType.Q8_0, KvCacheType.F16, "qwen2.5-0.5b");
-
-    private static GgmlType Parse(string name)
-    {
-        foreach (GgmlType t in Enum.GetValues<GgmlType>())
-        {
-            if (GgmlTypeInfo.Name(t) == name)
-            {
-                return t;
-            }
-        }
-        throw new ArgumentException(name);
-    }
 
     private void Compare(SyntheticShape shape, GgmlType type, KvCacheType kv, string name)
     {

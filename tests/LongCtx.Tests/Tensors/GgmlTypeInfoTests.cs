@@ -50,4 +50,16 @@ public class GgmlTypeInfoTests
             Assert.Equal(Array.IndexOf(supported, t) >= 0, GgmlTypeInfo.IsSupported(t));
         }
     }
+
+    [Fact]
+    public void ParseIsTheInverseOfName()
+    {
+        foreach (GgmlType t in Enum.GetValues<GgmlType>())
+        {
+            Assert.Equal(t, GgmlTypeInfo.Parse(GgmlTypeInfo.Name(t)));
+        }
+        Assert.Equal(GgmlType.Q4_K, GgmlTypeInfo.Parse("Q4_k"));
+        var ex = Assert.Throws<ArgumentException>(() => GgmlTypeInfo.Parse("q3_X"));
+        Assert.Contains("q3_X", ex.Message);
+    }
 }

@@ -1,0 +1,29 @@
+namespace LongCtx.KvCache.Presses;
+
+/// <summary>
+/// KV quantization, KIVI-style (arXiv:2402.02750): keys per channel and values per token in
+/// int8 or int4 groups with F16 scales; the most recent <see cref="KvQuantization.Window"/>
+/// entries stay in full precision and later entries are quantized as they age. Attention reads
+/// the quantized storage directly. Nothing is removed.
+/// </summary>
+public sealed class QuantizePress(KvQuantization format) : IKvPress
+{
+    /// <summary>The format.</summary>
+    public KvQuantization Format { get; } = format;
+
+    /// <inheritdoc/>
+    public KvObservationNeeds Needs => default;
+
+    /// <inheritdoc/>
+    public void Compress(KvPressContext context)
+    {
+        KvCache cache = context.Cache;
+        for (int layer = 0; layer < cache.LayerCount; layer++)
+        {
+            for (int h = 0; h < cache.HeadCountKv; h++)
+            {
+                cache.Quantize(layer, h, Format);
+            }
+        }
+    }
+}

@@ -59,7 +59,7 @@ internal static class GenerateCommand
         Console.Error.WriteLine(
             $"load {load.Elapsed.TotalMilliseconds:F0} ms | prompt {prompt.Length} tokens, {Rate(prompt.Length, prefill.Elapsed):F1} t/s | " +
             $"generated {generated} tokens, {Rate(Math.Max(generated - 1, 0), decode.Elapsed):F1} t/s | " +
-            $"KV cache {compressedBytes / (1024.0 * 1024.0):F1} MiB after prefill ({kvSpec}), {session.KvCacheBytes / (1024.0 * 1024.0):F1} MiB at the end ({session.Cache.TotalCount} entries)");
+            $"KV cache {compressedBytes / (1024.0 * 1024.0):F2} MiB after prefill ({kvSpec}), {session.KvCacheBytes / (1024.0 * 1024.0):F2} MiB at the end ({session.Cache.TotalCount} entries)");
         return 0;
     }
 

@@ -232,6 +232,23 @@ public sealed class PressContractTests
     }
 
     [Fact]
+    public void ThinKAndQuantizationApplyOncePerHead()
+    {
+        KvPressContext context = RandomContext(100);
+        var think = new ThinkPress { Ratio = 0.5, Window = 8 };
+        think.Compress(context);
+        int[] channels = context.Cache.Head(0, 0).KeyChannels.ToArray();
+        think.Compress(context); // decode-time compression calls it again
+        Assert.Equal(channels, context.Cache.Head(0, 0).KeyChannels.ToArray());
+
+        var int8 = new QuantizePress(new KvQuantization(8, 16, 16));
+        int8.Compress(context);
+        float[] key = KvTestData.Key(context.Cache, 1, 1, 3);
+        int8.Compress(context);
+        Assert.Equal(key, KvTestData.Key(context.Cache, 1, 1, 3)); // not quantized twice
+    }
+
+    [Fact]
     public void ExpectedAttentionScoresByTheRotatedMeanQuery()
     {
         const int n = 120, window = 32;

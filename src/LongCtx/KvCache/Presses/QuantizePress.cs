@@ -4,7 +4,8 @@ namespace LongCtx.KvCache.Presses;
 /// KV quantization, KIVI-style (arXiv:2402.02750): keys per channel and values per token in
 /// int8 or int4 groups with F16 scales; the most recent <see cref="KvQuantization.Window"/>
 /// entries stay in full precision and later entries are quantized as they age. Attention reads
-/// the quantized storage directly. Nothing is removed.
+/// the quantized storage directly. Nothing is removed. Heads already in this format are left
+/// as they are (their entries keep aging into it), so applying it again adds no error.
 /// </summary>
 public sealed class QuantizePress(KvQuantization format) : IKvPress
 {
@@ -22,7 +23,10 @@ public sealed class QuantizePress(KvQuantization format) : IKvPress
         {
             for (int h = 0; h < cache.HeadCountKv; h++)
             {
-                cache.Quantize(layer, h, Format);
+                if (cache.Quantization(layer, h) != Format)
+                {
+                    cache.Quantize(layer, h, Format);
+                }
             }
         }
     }

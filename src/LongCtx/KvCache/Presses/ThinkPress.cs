@@ -7,7 +7,8 @@ namespace LongCtx.KvCache.Presses;
 /// mean(q_c²) over the last <see cref="Window"/> queries of the group × mean(k_c²) over the
 /// entries. The pruned channels are really dropped from storage (keys shrink by
 /// <see cref="Ratio"/>, the cache by Ratio / 2) and later keys are stored without them; attention
-/// projects each query on the kept channels. arXiv:2407.21018.
+/// projects each query on the kept channels. A head is pruned once: applying the press again
+/// (decode-time compression) leaves pruned heads alone. arXiv:2407.21018.
 /// </summary>
 public sealed class ThinkPress : IKvPress
 {
@@ -38,7 +39,7 @@ public sealed class ThinkPress : IKvPress
             {
                 KvHeadView head = cache.Head(layer, h);
                 int kd = head.KeyDim, prune = (int)Math.Floor(kd * Ratio + 1e-9);
-                if (prune == 0 || head.Count == 0)
+                if (prune == 0 || head.Count == 0 || !head.KeyChannels.IsEmpty)
                 {
                     continue;
                 }

@@ -4,7 +4,7 @@ namespace LongCtx.KvCache.Selectors;
 /// Quest: query-aware page selection. Each KV head's keys are summarized per page of
 /// <see cref="PageSize"/> entries by their channel-wise min and max; at every decode step a page's
 /// upper bound of q·k is Σ_c max(q_c·min_c, q_c·max_c) and attention reads the pages with the
-/// largest bounds up to <see cref="Budget"/> entries, plus the last, incomplete page.
+/// largest bounds up to <see cref="Budget"/> entries, plus the page holding the current token.
 /// arXiv:2406.10774. With GQA one choice serves the group: the bounds of its query heads are summed.
 /// The first <see cref="DenseLayers"/> layers read everything, as in the paper.
 /// </summary>
@@ -39,7 +39,8 @@ public sealed class QuestSelector : IKvSelector
         }
         HeadPages pages = _heads[layer * cache.HeadCountKv + kvHead] ??= new HeadPages();
         KvHeadView head = cache.Head(layer, kvHead);
-        int p = PageSize, kd = head.KeyDim, full = n / p, tail = n - full * p;
+        // The page holding the current token is always read; the complete pages before it compete.
+        int p = PageSize, kd = head.KeyDim, full = (n - 1) / p, tail = n - full * p;
         pages.Update(head, cache.Version(layer, kvHead), full, p);
 
         // Upper bound of q·k on each complete page, summed over the group's query heads

@@ -25,7 +25,7 @@ internal sealed class Vocabulary
 
     // Token texts that llama.cpp treats as end of turn / end of generation / fill-in-the-middle
     // markers when the metadata does not name them (llama_vocab::impl::load).
-    private static readonly string[] EotTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
+    internal static readonly string[] EotTexts = ["<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]", "<｜end▁of▁sentence｜>", "<end_of_utterance>"];
     private static readonly string[] EomTexts = ["<|eom_id|>"];
     private static readonly string[] FimPreTexts = ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<｜fim▁begin｜>", "<PRE>", "▁<PRE>", "<|code_prefix|>", "<|prefix|>"];
     private static readonly string[] FimSufTexts = ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<｜fim▁hole｜>", "<SUF>", "▁<SUF>", "<|code_suffix|>", "<|suffix|>"];
@@ -248,10 +248,15 @@ internal sealed class Vocabulary
 
     /// <summary>
     /// Finds EOT, EOM and FIM tokens by text when the metadata does not name them, making each
-    /// one found a control token. llama.cpp takes the first match in hash-map order; with several
-    /// candidates in one vocabulary we take the highest id (for Llama 3 and Qwen2 that is the one
-    /// llama.cpp reports). Control tokens whose text contains "unused" become unused.
+    /// one found a control token. Control tokens whose text contains "unused" become unused.
     /// </summary>
+    /// <remarks>
+    /// When a vocabulary holds several candidates (Qwen2 has both &lt;|im_end|&gt; and
+    /// &lt;|endoftext|&gt;), llama.cpp takes whichever its std::unordered_map yields first, an order
+    /// set by string hashes. We take the first in the list order instead, which prefers the
+    /// end-of-turn markers chat templates close turns with. All candidates end generation either
+    /// way (<see cref="BuildEndOfGeneration"/>).
+    /// </remarks>
     private void FixAttributesByText()
     {
         Eot = Detect(Eot, EotTexts);
@@ -280,9 +285,10 @@ internal sealed class Vocabulary
         int found = Null;
         foreach (string text in candidates)
         {
-            if (Ids.TryGetValue(text, out int id) && id > found)
+            if (Ids.TryGetValue(text, out int id))
             {
                 found = id;
+                break;
             }
         }
         if (found != Null)

@@ -1,0 +1,54 @@
+using System.Collections.Concurrent;
+using LongCtx.Models;
+using LongCtx.Tensors;
+
+namespace LongCtx.Tests.Tokenization;
+
+/// <summary>
+/// The tokenizer test files, each written once on first use and shared by every test class in
+/// the "Tokenizer files" collection (the cl100k conversion takes a few seconds; its files are
+/// several MB).
+/// </summary>
+public sealed class TokenizerFiles : IDisposable
+{
+    /// <summary>Pre-tokenizers exercised with the cl100k vocabulary.</summary>
+    public static readonly string[] Cl100kPreTokenizers =
+        ["llama-bpe", "qwen2", "qwen35", "gpt-2", "smollm", "deepseek-llm", "deepseek-coder", "falcon", "default"];
+
+    private readonly TempDir _dir = new();
+    private readonly ConcurrentDictionary<string, Lazy<string>> _files = new();
+
+    /// <summary>The path of the named vocabulary: "cl100k-PRE", "spm", "synthetic" (SyntheticModel's) or "tiny-llama" (TinyLlamaFile's).</summary>
+    public string this[string name] => _files.GetOrAdd(name, n => new Lazy<string>(() => Write(n))).Value;
+
+    private string Write(string name)
+    {
+        string path = _dir.File(name + ".gguf");
+        if (name.StartsWith("cl100k-", StringComparison.Ordinal))
+        {
+            VocabFiles.WriteCl100k(path, name["cl100k-".Length..]);
+        }
+        else if (name == "spm")
+        {
+            VocabFiles.WriteSentencePiece(path, TokenizerCorpus.SpmTrainingText);
+        }
+        else if (name == "synthetic")
+        {
+            SyntheticModel.Write(path, new SyntheticShape { VocabSize = 600, EmbeddingLength = 32, HeadCount = 2, HeadCountKv = 1, FeedForwardLength = 32, BlockCount = 1 }, GgmlType.F32);
+        }
+        else if (name == "tiny-llama")
+        {
+            Reference.TinyLlamaFile.Write(path);
+        }
+        else
+        {
+            throw new ArgumentException($"no tokenizer test file '{name}'", nameof(name));
+        }
+        return path;
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
+
+[CollectionDefinition("Tokenizer files")]
+public sealed class TokenizerFilesCollection : ICollectionFixture<TokenizerFiles>;

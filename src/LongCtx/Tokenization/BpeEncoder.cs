@@ -39,6 +39,7 @@ internal sealed class BpeEncoder
         string[] lines = file.GetArray<string>(GgufKeys.TokenizerMerges);
         var merges = new Dictionary<long, (int, int)>(lines.Length);
         var lookup = vocab.IdsBySpan;
+        char[] joined = new char[64];
         for (int rank = 0; rank < lines.Length; rank++)
         {
             string line = lines[rank];
@@ -53,10 +54,15 @@ internal sealed class BpeEncoder
                 string missing = lookup.ContainsKey(left) ? right.ToString() : left.ToString();
                 throw new GgufFormatException(file.FilePath, $"'{GgufKeys.TokenizerMerges}' entry {rank} \"{line}\" names '{missing}', which is not a token of the vocabulary");
             }
-            string joined = string.Concat(left, right);
-            if (!vocab.Ids.TryGetValue(joined, out int merged))
+            if (joined.Length < line.Length)
             {
-                throw new GgufFormatException(file.FilePath, $"'{GgufKeys.TokenizerMerges}' entry {rank} \"{line}\" makes '{joined}', which is not a token of the vocabulary");
+                joined = new char[line.Length * 2];
+            }
+            left.CopyTo(joined);
+            right.CopyTo(joined.AsSpan(left.Length));
+            if (!lookup.TryGetValue(joined.AsSpan(0, line.Length - 1), out int merged))
+            {
+                throw new GgufFormatException(file.FilePath, $"'{GgufKeys.TokenizerMerges}' entry {rank} \"{line}\" makes '{string.Concat(left, right)}', which is not a token of the vocabulary");
             }
             merges.TryAdd(Key(l, r), (rank, merged));
         }

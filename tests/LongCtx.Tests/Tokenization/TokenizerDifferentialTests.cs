@@ -27,22 +27,13 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
         return data;
     }
 
-    private static (Tokenizer Ours, LlamaReference Llama) Load(string path)
-    {
-        Tokenizer ours;
-        using (GgufFile file = GgufFile.Open(path))
-        {
-            ours = Tokenizer.FromGguf(file);
-        }
-        return (ours, LlamaReference.Load(path, new LlamaReferenceOptions { VocabOnly = true }));
-    }
+    private (Tokenizer Ours, LlamaReference Llama) Load(string vocabulary) => (files.Ours(vocabulary), files.Llama(vocabulary));
 
     [Theory]
     [MemberData(nameof(Vocabularies))]
     public void IdsMatchLlamaTokenize(string vocabulary)
     {
-        (Tokenizer ours, LlamaReference llama) = Load(files[vocabulary]);
-        using (llama)
+        (Tokenizer ours, LlamaReference llama) = Load(vocabulary);
         {
             var mismatches = new List<string>();
             int compared = 0;
@@ -67,8 +58,7 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
     [MemberData(nameof(Vocabularies))]
     public void DecodeMatchesLlamaDetokenize(string vocabulary)
     {
-        (Tokenizer ours, LlamaReference llama) = Load(files[vocabulary]);
-        using (llama)
+        (Tokenizer ours, LlamaReference llama) = Load(vocabulary);
         {
             var mismatches = new List<string>();
             foreach (string text in TokenizerCorpus.All)
@@ -95,8 +85,7 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
     [InlineData("tiny-llama")]
     public void PiecesAndVocabularyFactsMatch(string vocabulary)
     {
-        (Tokenizer ours, LlamaReference llama) = Load(files[vocabulary]);
-        using (llama)
+        (Tokenizer ours, LlamaReference llama) = Load(vocabulary);
         {
             Assert.Equal(llama.VocabSize, ours.VocabSize);
             Assert.Equal(Nullable(llama.Bos), ours.Bos);
@@ -131,11 +120,7 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
     [MemberData(nameof(Vocabularies))]
     public void PiecesOfTheTokensRebuildTheText(string vocabulary)
     {
-        Tokenizer ours;
-        using (GgufFile file = GgufFile.Open(files[vocabulary]))
-        {
-            ours = Tokenizer.FromGguf(file);
-        }
+        Tokenizer ours = files.Ours(vocabulary);
         foreach (string text in TokenizerCorpus.All)
         {
             int[] tokens = ours.Encode(text, addSpecial: false, parseSpecial: true);
@@ -161,11 +146,7 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
     {
         // Vocabularies without clean_up_tokenization_spaces; for SentencePiece, texts without
         // special tokens (after one, llama.cpp adds a space that decoding keeps).
-        Tokenizer ours;
-        using (GgufFile file = GgufFile.Open(files[vocabulary]))
-        {
-            ours = Tokenizer.FromGguf(file);
-        }
+        Tokenizer ours = files.Ours(vocabulary);
         int checkedCount = 0;
         foreach (string text in TokenizerCorpus.All)
         {

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using LongCtx.Gguf;
 using LongCtx.Models;
+using LongCtx.Reference;
 using LongCtx.Tensors;
+using LongCtx.Tokenization;
 
 namespace LongCtx.Tests.Tokenization;
 
@@ -17,9 +20,22 @@ public sealed class TokenizerFiles : IDisposable
 
     private readonly TempDir _dir = new();
     private readonly ConcurrentDictionary<string, Lazy<string>> _files = new();
+    private readonly ConcurrentDictionary<string, Lazy<Tokenizer>> _tokenizers = new();
+    private readonly ConcurrentDictionary<string, Lazy<LlamaReference>> _references = new();
 
     /// <summary>The path of the named vocabulary: "cl100k-PRE", "spm", "synthetic" (SyntheticModel's) or "tiny-llama" (TinyLlamaFile's).</summary>
     public string this[string name] => _files.GetOrAdd(name, n => new Lazy<string>(() => Write(n))).Value;
+
+    /// <summary>Our tokenizer for the named vocabulary, built once.</summary>
+    public Tokenizer Ours(string name) => _tokenizers.GetOrAdd(name, n => new Lazy<Tokenizer>(() =>
+    {
+        using GgufFile file = GgufFile.Open(this[n]);
+        return Tokenizer.FromGguf(file);
+    })).Value;
+
+    /// <summary>llama.cpp with the named vocabulary loaded vocab-only, once (tests of the collection run one at a time).</summary>
+    public LlamaReference Llama(string name) => _references.GetOrAdd(name, n => new Lazy<LlamaReference>(() =>
+        LlamaReference.Load(this[n], new LlamaReferenceOptions { VocabOnly = true }))).Value;
 
     private string Write(string name)
     {
@@ -47,7 +63,17 @@ public sealed class TokenizerFiles : IDisposable
         return path;
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        foreach (Lazy<LlamaReference> reference in _references.Values)
+        {
+            if (reference.IsValueCreated)
+            {
+                reference.Value.Dispose();
+            }
+        }
+        _dir.Dispose();
+    }
 }
 
 [CollectionDefinition("Tokenizer files")]

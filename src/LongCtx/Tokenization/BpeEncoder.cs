@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using LongCtx.Gguf;
 
 namespace LongCtx.Tokenization;
@@ -13,6 +14,13 @@ internal sealed class BpeEncoder
 {
     private const int Dead = int.MinValue;
 
+    // Words repeat (English text: a few thousand distinct words per megabyte), so each word's
+    // tokens are kept, keyed by its byte-level text, up to a bound that caps the memory.
+    private const int CacheLimit = 50_000;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private int _cached;   // ConcurrentDictionary.Count takes every lock
+
     // (left id << 32 | right id) → (rank, merged id). Ids, not strings: no allocation while merging.
     private readonly Dictionary<long, (int Rank, int Merged)> _merges;
     private readonly int[] _byteTokens = new int[256];
@@ -22,6 +30,7 @@ internal sealed class BpeEncoder
     {
         _vocab = vocab;
         _merges = merges;
+        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         for (int b = 0; b < 256; b++)
         {
             _byteTokens[b] = vocab.Ids.GetValueOrDefault(ByteLevel.ToChar((byte)b).ToString(), -1);
@@ -81,20 +90,33 @@ internal sealed class BpeEncoder
         {
             return;
         }
-        if (ignoreMerges || n == 1)
+        Span<char> chars = s.Chars(n);
+        for (int i = 0; i < n; i++)
+        {
+            chars[i] = ByteLevel.ToChar(word[i]);
+        }
+        if ((ignoreMerges || n == 1) && _vocab.IdsBySpan.TryGetValue(chars, out int whole))
         {
             // llama3-style vocabularies take a word that is a token as is, without merging.
-            Span<char> chars = s.Chars(n);
-            for (int i = 0; i < n; i++)
-            {
-                chars[i] = ByteLevel.ToChar(word[i]);
-            }
-            if (_vocab.IdsBySpan.TryGetValue(chars, out int whole))
-            {
-                output.Add(whole);
-                return;
-            }
+            output.Add(whole);
+            return;
         }
+        if (_cacheBySpan.TryGetValue(chars, out int[]? cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
+        int first = output.Count;
+        Merge(word, s, output);
+        if (Volatile.Read(ref _cached) < CacheLimit && _cache.TryAdd(new string(chars), output[first..].ToArray()))
+        {
+            Interlocked.Increment(ref _cached);
+        }
+    }
+
+    private void Merge(ReadOnlySpan<byte> word, BpeScratch s, List<int> output)
+    {
+        int n = word.Length;
         s.Reset(n);
         int[] ids = s.Ids, prev = s.Prev, next = s.Next;
         for (int i = 0; i < n; i++)

@@ -4,5 +4,6 @@ using LongCtx.Cli;
 var root = new RootCommand("LongCtx: long-context LLM inference on the CPU, for the GGUF files you already have.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(SynthesizeCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -39,6 +39,7 @@ internal sealed class BpeEncoder
 
     /// <summary>Reads <c>tokenizer.ggml.merges</c>: "left right" in rank order (the first of duplicates wins).</summary>
     /// <exception cref="GgufFormatException">The merges are missing, malformed, or name a token the vocabulary lacks.</exception>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // runs once per load, over 100K+ entries
     public static BpeEncoder Create(GgufFile file, Vocabulary vocab)
     {
         if (!file.Contains(GgufKeys.TokenizerMerges))

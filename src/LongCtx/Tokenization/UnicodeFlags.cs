@@ -57,6 +57,7 @@ internal static class UnicodeFlags
     public static CodepointFlags Of(int codepoint) =>
         (uint)codepoint < MaxCodepoint ? Table[codepoint] : CodepointFlags.Undefined;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // runs once per load, over 100K+ entries
     private static CodepointFlags[] Build()
     {
         var table = new CodepointFlags[MaxCodepoint];

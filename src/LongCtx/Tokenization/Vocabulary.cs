@@ -166,6 +166,7 @@ internal sealed class Vocabulary
         AddSpacePrefix = file.GetBool(GgufKeys.TokenizerAddSpacePrefix, AddSpacePrefix);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // runs once per load, over 100K+ entries
     private void ReadTokens(GgufFile file)
     {
         int n = Texts.Length;
@@ -380,6 +381,7 @@ internal sealed class Vocabulary
     }
 
     /// <summary><c>llama_token_to_piece(special: true)</c> for every token, as llama.cpp caches it at load.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)] // runs once per load, over 100K+ entries
     private byte[][] RenderPieces()
     {
         var pieces = new byte[Count][];

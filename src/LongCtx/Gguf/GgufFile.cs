@@ -423,7 +423,7 @@ public sealed unsafe class GgufFile : IDisposable
             for (long i = 0; i < n; i++)
             {
                 // Vocabularies hold 100K+ strings: describe an element only when it is bad.
-                if (Position <= length - 8 && *(ulong*)(basePtr + Position) <= (ulong)(length - Position - 8))
+                if (Position <= length - 8 && *(ulong*)(basePtr + Position) <= (ulong)Math.Min(length - Position - 8, int.MaxValue))
                 {
                     int size = (int)*(ulong*)(basePtr + Position);
                     result[i] = Encoding.UTF8.GetString(basePtr + Position + 8, size);

@@ -79,6 +79,21 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
     }
 
     [Theory]
+    [MemberData(nameof(Vocabularies))]
+    public void VocabularyFactsMatch(string vocabulary)
+    {
+        (Tokenizer ours, LlamaReference llama) = Load(vocabulary);
+        Assert.Equal(llama.VocabSize, ours.VocabSize);
+        Assert.Equal(Nullable(llama.Bos), ours.Bos);
+        Assert.Equal(Nullable(llama.Eos), ours.Eos);
+        Assert.Equal(Nullable(llama.Pad), ours.Pad);
+        Assert.Equal(llama.AddBos, ours.AddBos);
+        Assert.Equal(llama.AddEos, ours.AddEos);
+        Assert.Equal(Enumerable.Range(0, ours.VocabSize).Where(llama.IsEndOfGeneration), ours.EndOfGenerationTokens);
+        Assert.Equal(ours.Model == "llama" ? 1 : 2, llama.VocabType);
+    }
+
+    [Theory]
     [InlineData("cl100k-llama-bpe")]
     [InlineData("spm")]
     [InlineData("synthetic")]
@@ -188,6 +203,31 @@ public sealed class TokenizerDifferentialTests(TokenizerFiles files)
             sb.Append(afterSpecial ? " " : "").Append(text, pos, text.Length - pos);
         }
         return sb.ToString();
+    }
+
+    [Fact]
+    public void EncodingIsThreadSafe()
+    {
+        Tokenizer ours = files.Ours("cl100k-qwen2");
+        int[][] expected = TokenizerCorpus.All.Select(t => ours.Encode(t)).ToArray();
+        Tokenizer fresh;   // a new instance: its word cache starts empty and is filled concurrently
+        using (GgufFile file = GgufFile.Open(files["cl100k-smollm"]))
+        {
+            fresh = Tokenizer.FromGguf(file);
+        }
+        int[][] smollm = new int[TokenizerCorpus.All.Count][];
+        Parallel.For(0, TokenizerCorpus.All.Count * 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            int k = i % TokenizerCorpus.All.Count;
+            Assert.Equal(expected[k], ours.Encode(TokenizerCorpus.All[k]));
+            int[] s = fresh.Encode(TokenizerCorpus.All[k]);
+            smollm[k] = s;
+        });
+        Tokenizer reference = files.Ours("cl100k-smollm");
+        for (int k = 0; k < smollm.Length; k++)
+        {
+            Assert.Equal(reference.Encode(TokenizerCorpus.All[k]), smollm[k]);
+        }
     }
 
     [Fact]

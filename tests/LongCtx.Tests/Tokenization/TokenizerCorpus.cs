@@ -69,6 +69,8 @@ internal static class TokenizerCorpus
         "<|im_start|><|im_start|><|im_end|><|im_end|>",
         "<|im_star|> <|im_end <im_end|> <| im_end |> <|unknown_token|>",
         "<s>[INST] hi [/INST]</s> <unk> <mask> <|im_start|>",
+        "<|user|>\n  Hello  <|end|>\n<|assistant|>  \n Hi <|endoftext|>  end",
+        "text   <mask>   more \t<mask>\n",
         "   \n   \n\t\t\n",
         "word\n\n\n\nword",
         "          ten spaces",
@@ -99,7 +101,7 @@ internal static class TokenizerCorpus
         "\u00A0", "\u3000", "\u2009", "\u200B", "\u2028", "\u0085", "\uFEFF",
         "∑", "√", "∞", "≠", "→", "★", "½", "²", "Ⅻ", "١٢", "５",
         "<|im_start|>", "<|im_end|>", "<|endoftext|>", "<think>", "</think>", "<|im_sep|>", "<|eot_id|>", "<s>", "</s>", "<mask>",
-        "<|", "|>", "<|im_", "im_end", "<unk>",
+        "<|", "|>", "<|im_", "im_end", "<unk>", "<|user|>", "<|end|>", "<|assistant|>",
         "int", " main", "()", " {", " return", " 0", ";", "}", "def", " f", "(x)", ":", "    ",
         "\U0001D400", "\U00020000", "𓀀",
     ];

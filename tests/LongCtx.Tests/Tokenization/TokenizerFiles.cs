@@ -16,14 +16,14 @@ public sealed class TokenizerFiles : IDisposable
 {
     /// <summary>Pre-tokenizers exercised with the cl100k vocabulary.</summary>
     public static readonly string[] Cl100kPreTokenizers =
-        ["llama-bpe", "qwen2", "qwen35", "gpt-2", "smollm", "deepseek-llm", "deepseek-coder", "falcon", "default"];
+        ["llama-bpe", "qwen2", "qwen35", "gpt-2", "smollm", "deepseek-llm", "deepseek-coder", "falcon", "default", "jina-v2-de"];
 
     private readonly TempDir _dir = new();
     private readonly ConcurrentDictionary<string, Lazy<string>> _files = new();
     private readonly ConcurrentDictionary<string, Lazy<Tokenizer>> _tokenizers = new();
     private readonly ConcurrentDictionary<string, Lazy<LlamaReference>> _references = new();
 
-    /// <summary>The path of the named vocabulary: "cl100k-PRE", "spm", "synthetic" (SyntheticModel's) or "tiny-llama" (TinyLlamaFile's).</summary>
+    /// <summary>The path of the named vocabulary: "cl100k-PRE", "spm", "spm-phi3", "synthetic" (SyntheticModel's) or "tiny-llama" (TinyLlamaFile's).</summary>
     public string this[string name] => _files.GetOrAdd(name, n => new Lazy<string>(() => Write(n))).Value;
 
     /// <summary>Our tokenizer for the named vocabulary, built once.</summary>
@@ -47,6 +47,11 @@ public sealed class TokenizerFiles : IDisposable
         else if (name == "spm")
         {
             VocabFiles.WriteSentencePiece(path, TokenizerCorpus.SpmTrainingText);
+        }
+        else if (name == "spm-phi3")
+        {
+            // llama.cpp gives every special token of a model named phi-3 the right-strip attribute.
+            VocabFiles.WriteSentencePiece(path, TokenizerCorpus.SpmTrainingText, name: "Phi-3 mini test", moreControl: ["<|user|>", "<|assistant|>", "<|end|>", "<|endoftext|>"]);
         }
         else if (name == "synthetic")
         {

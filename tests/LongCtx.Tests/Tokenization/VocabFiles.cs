@@ -23,7 +23,7 @@ internal static class VocabFiles
     ];
 
     /// <summary>User-defined tokens: recognised in text even without parse_special. "&lt;|im_sep|&gt;" overlaps the chat markers' syntax.</summary>
-    public static readonly string[] Cl100kUserDefined = ["<think>", "</think>", "<|im_sep|>"];
+    public static readonly string[] Cl100kUserDefined = ["<think>", "</think>", "<|im_sep|>", "<mask>"];
 
     private static readonly Lazy<(string[] Tokens, string[] Merges)> Cl100k = new(ConvertCl100k);
 
@@ -143,7 +143,12 @@ internal static class VocabFiles
     /// shared by pairs of merges, so that ties occur), then chat control tokens. Characters not in
     /// the training text fall back to bytes.
     /// </summary>
-    public static void WriteSentencePiece(string path, string trainingText, int merges = 600, Action<GgufWriter>? extra = null, Func<string, bool>? keepKey = null)
+    /// <param name="path">Output file.</param>
+    /// <param name="trainingText">Text the pieces are learned from.</param>
+    /// <param name="merges">Number of BPE merges to learn.</param>
+    /// <param name="name">general.name (llama.cpp sets strip attributes for names containing "phi-3").</param>
+    /// <param name="moreControl">Control tokens added after the usual ones.</param>
+    public static void WriteSentencePiece(string path, string trainingText, int merges = 600, string name = "spm-test", string[]? moreControl = null)
     {
         var tokens = new List<string> { "<unk>", "<s>", "</s>" };
         var types = new List<int> { 2, 3, 3 };
@@ -214,7 +219,7 @@ internal static class VocabFiles
                 scores.Add(-(m / 2));
             }
         }
-        foreach (string t in SpmControl)
+        foreach (string t in SpmControl.Concat(moreControl ?? []))
         {
             tokens.Add(t);
             types.Add(3);
@@ -229,7 +234,7 @@ internal static class VocabFiles
         var keys = new List<(string, object)>
         {
             (GgufKeys.Architecture, "llama"),
-            (GgufKeys.Name, "spm-test"),
+            (GgufKeys.Name, name),
             (GgufKeys.TokenizerModel, "llama"),
             (GgufKeys.TokenizerTokens, tokens.ToArray()),
             (GgufKeys.TokenizerTokenTypes, types.ToArray()),
@@ -238,12 +243,8 @@ internal static class VocabFiles
         var w = new GgufWriter();
         foreach ((string key, object value) in keys)
         {
-            if (keepKey?.Invoke(key) ?? true)
-            {
-                w.Add(key, value);
-            }
+            w.Add(key, value);
         }
-        extra?.Invoke(w);
         w.Write(path);
     }
 }

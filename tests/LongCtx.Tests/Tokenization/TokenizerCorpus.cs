@@ -9,7 +9,9 @@ namespace LongCtx.Tests.Tokenization;
 /// </summary>
 internal static class TokenizerCorpus
 {
-    public const int RandomCount = 400;
+    /// <summary>Random texts per run: 400, or LONGCTX_TOKENIZER_CASES for a deeper local check.</summary>
+    public static readonly int RandomCount =
+        int.TryParse(Environment.GetEnvironmentVariable("LONGCTX_TOKENIZER_CASES"), out int n) && n >= 0 ? n : 400;
 
     public static readonly string[] Fixed =
     [
@@ -107,8 +109,9 @@ internal static class TokenizerCorpus
     ];
 
     /// <summary>Seeded random texts of 1 to 40 pieces.</summary>
-    public static IEnumerable<string> Random(int seed = 20240601, int count = RandomCount)
+    public static IEnumerable<string> Random(int seed = 20240601, int count = -1)
     {
+        count = count < 0 ? RandomCount : count;
         var rng = new Random(seed);
         var sb = new StringBuilder();
         for (int i = 0; i < count; i++)

@@ -108,64 +108,20 @@ public sealed class Candidates
 
     /// <summary>
     /// Moves the <paramref name="k"/> best candidates to the front, best first (the rest follow in
-    /// no particular order), as <c>std::partial_sort</c>: a heap of the k best, then a sort of those.
-    /// Sets <see cref="Sorted"/> when that orders the whole list. Allocates nothing.
+    /// no particular order), as <c>std::partial_sort</c>. Sets <see cref="Sorted"/> when that orders
+    /// the whole list. Allocates nothing.
     /// </summary>
     public void SortTop(int k)
     {
         Span<TokenCandidate> c = Span;
         k = Math.Clamp(k, 0, c.Length);
-        if (k >= c.Length)
+        CandidateSort.Top(c, k);
+        if (k == c.Length)
         {
-            c.Sort(default(CandidateOrder));
             Sorted = true;
-            return;
         }
-        if (k == 0)
-        {
-            return;
-        }
-        Span<TokenCandidate> heap = c[..k];
-        for (int i = k / 2 - 1; i >= 0; i--)
-        {
-            SiftDown(heap, i);
-        }
-        // heap[0] is the worst of the k best so far; a better candidate replaces it.
-        var order = default(CandidateOrder);
-        for (int i = k; i < c.Length; i++)
-        {
-            if (order.Compare(c[i], heap[0]) < 0)
-            {
-                (c[i], heap[0]) = (heap[0], c[i]);
-                SiftDown(heap, 0);
-            }
-        }
-        heap.Sort(order);
     }
 
-    /// <summary>Restores the heap property (worst at the root) below <paramref name="i"/>.</summary>
-    private static void SiftDown(Span<TokenCandidate> heap, int i)
-    {
-        var order = default(CandidateOrder);
-        while (true)
-        {
-            int worst = i;
-            int left = 2 * i + 1;
-            int right = left + 1;
-            if (left < heap.Length && order.Compare(heap[left], heap[worst]) > 0)
-            {
-                worst = left;
-            }
-            if (right < heap.Length && order.Compare(heap[right], heap[worst]) > 0)
-            {
-                worst = right;
-            }
-            if (worst == i)
-            {
-                return;
-            }
-            (heap[i], heap[worst]) = (heap[worst], heap[i]);
-            i = worst;
-        }
-    }
+    /// <summary>Sorts the candidates from <paramref name="start"/> on, best first, leaving those before it alone.</summary>
+    internal void SortFrom(int start) => CandidateSort.All(Span[start..]);
 }

@@ -58,7 +58,7 @@ public sealed class TopPSampler : ISampler
             }
             if (i == sorted - 1 && sorted < n)
             {
-                c[sorted..].Sort(default(CandidateOrder));
+                candidates.SortFrom(sorted);
                 sorted = n;
             }
         }

@@ -82,32 +82,53 @@ internal static class Haystack
         return slots;
     }
 
-    /// <summary>The sentence boundary whose share of the characters before it is closest to <paramref name="depthPercent"/>.</summary>
-    public static int SlotAtDepth(IReadOnlyList<string> sentences, double depthPercent)
+    /// <summary>
+    /// Essay text with one needle at <paramref name="depthPercent"/> of its characters: at the
+    /// nearest sentence boundary, or, when that is more than 1% of the text away (legal prose has
+    /// very long sentences), at the nearest word boundary.
+    /// </summary>
+    public static string EssayWithNeedleAtDepth(IReadOnlyList<string> words, string needle, double depthPercent)
     {
         long total = 0;
-        foreach (string s in sentences)
+        foreach (string w in words)
         {
-            total += s.Length + 1;
+            total += w.Length + 1;
         }
         double want = total * depthPercent / 100.0;
-        int best = 0;
-        double bestGap = double.MaxValue;
+        int bestSentence = 0, bestWord = 0;
+        double sentenceGap = double.MaxValue, wordGap = double.MaxValue;
         long before = 0;
-        for (int slot = 0; slot <= sentences.Count; slot++)
+        for (int i = 0; i <= words.Count; i++)
         {
+            // Boundary i lies before words[i].
             double gap = Math.Abs(before - want);
-            if (gap < bestGap)
+            if (gap < wordGap)
             {
-                bestGap = gap;
-                best = slot;
+                wordGap = gap;
+                bestWord = i;
             }
-            if (slot < sentences.Count)
+            if ((i == 0 || i == words.Count || Sentences.EndsSentence(words[i - 1])) && gap < sentenceGap)
             {
-                before += sentences[slot].Length + 1;
+                sentenceGap = gap;
+                bestSentence = i;
+            }
+            if (i < words.Count)
+            {
+                before += words[i].Length + 1;
             }
         }
-        return best;
+        int at = sentenceGap <= 0.01 * total ? bestSentence : bestWord;
+        var parts = new List<string>(words.Count + 1);
+        for (int i = 0; i < at; i++)
+        {
+            parts.Add(words[i]);
+        }
+        parts.Add(needle);
+        for (int i = at; i < words.Count; i++)
+        {
+            parts.Add(words[i]);
+        }
+        return string.Join(' ', parts);
     }
 
     private static int[] MakeDepths()

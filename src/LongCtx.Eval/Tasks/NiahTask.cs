@@ -157,17 +157,48 @@ public sealed class NiahTask : IEvalTask
         s.Replace("Some", "A", StringComparison.Ordinal).Replace("are all", "is", StringComparison.Ordinal)
          .Replace("are", "is", StringComparison.Ordinal).Replace("answers", "answer", StringComparison.Ordinal);
 
-    // units: noise sentences, essay words, or distractor needles.
+    // Distractor needles holding `words` words in all. Whole lines would make the length jump by a
+    // needle (up to 2% at 4K with UUIDs), so the last line drawn is cut to the words still needed
+    // and put first, as if the text were a window starting inside a longer list (BABILong also cuts
+    // its last background sentence to hit the length).
+    private List<string> DistractorLines(int words, HashSet<string> realKeys, string typeName, EvalRandom place)
+    {
+        var lines = new List<string>();
+        int have = 0;
+        while (have < words)
+        {
+            string key = NeedleValues.Next(_o.KeyKind, place);
+            if (realKeys.Contains(key))
+            {
+                continue;
+            }
+            string line = FormatNeedle(typeName, key, NeedleValues.Next(_o.ValueKind, place));
+            string[] parts = line.Split(' ');
+            if (have + parts.Length > words)
+            {
+                lines.Insert(0, string.Join(' ', parts[^(words - have)..]));
+                break;
+            }
+            lines.Add(line);
+            have += parts.Length;
+        }
+        return lines;
+    }
+
+    // units: noise sentences, essay words, or words of distractor needles.
     private string Context(int units, List<string> needles, HashSet<string> realKeys, string typeName, ulong essaySeed, EvalRandom place)
     {
         switch (_o.Haystack)
         {
             case HaystackKind.Essay:
             {
-                List<string> sentences = Sentences.Split(EssayCorpus.Words(_o.EssaySource, essaySeed, units));
-                int[] slots = _o.Depth is double depth
-                    ? [Haystack.SlotAtDepth(sentences, depth)]
-                    : Haystack.RulerSentenceSlots(place, sentences.Count, needles.Count);
+                string[] words = EssayCorpus.Words(_o.EssaySource, essaySeed, units);
+                if (_o.Depth is double depth)
+                {
+                    return Haystack.EssayWithNeedleAtDepth(words, needles[0], depth);
+                }
+                List<string> sentences = Sentences.Split(words);
+                int[] slots = Haystack.RulerSentenceSlots(place, sentences.Count, needles.Count);
                 return string.Join(' ', Haystack.InsertAt(sentences, needles, slots));
             }
             case HaystackKind.Noise:
@@ -180,15 +211,7 @@ public sealed class NiahTask : IEvalTask
                 }
                 else
                 {
-                    lines = new List<string>(units);
-                    while (lines.Count < units)
-                    {
-                        string key = NeedleValues.Next(_o.KeyKind, place);
-                        if (!realKeys.Contains(key))
-                        {
-                            lines.Add(FormatNeedle(typeName, key, NeedleValues.Next(_o.ValueKind, place)));
-                        }
-                    }
+                    lines = DistractorLines(units, realKeys, typeName, place);
                 }
                 int[] slots = _o.Depth is double depth
                     ? [(int)Math.Round(lines.Count * depth / 100.0)]

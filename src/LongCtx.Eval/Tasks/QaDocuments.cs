@@ -28,7 +28,7 @@ internal sealed class QaDocuments(EvalRandom rng)
         var facts = new List<(string Sentence, string Question, string Answer)>
         {
             ($"{p.Name} was born in {p.Town} in {Year(p.Year)}.", $"Where was {p.Name} born?", p.Town),
-            ($"{p.Name} worked as a {p.Profession} for many years.", $"What was the profession of {p.Name}?", p.Profession),
+            ($"{p.Name} worked as {A(p.Profession)} for many years.", $"What was the profession of {p.Name}?", p.Profession),
             ($"In the evenings, {p.Name} played the {p.Instrument}.", $"Which instrument did {p.Name} play?", p.Instrument),
             ($"{p.Name} founded the {org} in {Year(p.Year + 30)}.", $"Which organization did {p.Name} found?", org),
             ($"{p.Name} married {spouse}.", $"Whom did {p.Name} marry?", spouse),
@@ -52,7 +52,7 @@ internal sealed class QaDocuments(EvalRandom rng)
                 Person p = NewPerson();
                 string org = NewOrganization(), seat = NewTown();
                 var orgDoc = new QaDocument(org, [$"The {org} is based in {seat}.", $"The {org} was founded in {Year(p.Year + 25)} by {p.Name}.", OrgFiller(org)]);
-                var personDoc = new QaDocument(p.Name, [$"{p.Name} was born in {p.Town}.", $"{p.Name} worked as a {p.Profession}.", $"{p.Name} played the {p.Instrument}."]);
+                var personDoc = new QaDocument(p.Name, [$"{p.Name} was born in {p.Town}.", $"{p.Name} worked as {A(p.Profession)}.", $"{p.Name} played the {p.Instrument}."]);
                 return new QaQuestion($"Where was the founder of the {org} born?", p.Town, [orgDoc, personDoc]);
             }
             case 1:
@@ -60,7 +60,7 @@ internal sealed class QaDocuments(EvalRandom rng)
                 // What was the profession of the person P married?  P's doc names the spouse; the spouse's doc the profession.
                 Person p = NewPerson(), q = NewPerson();
                 var pDoc = new QaDocument(p.Name, [$"{p.Name} was born in {p.Town}.", $"{p.Name} married {q.Name}.", $"{p.Name} played the {p.Instrument}."]);
-                var qDoc = new QaDocument(q.Name, [$"{q.Name} was born in {q.Town}.", $"{q.Name} worked as a {q.Profession}.", $"{q.Name} played the {q.Instrument}."]);
+                var qDoc = new QaDocument(q.Name, [$"{q.Name} was born in {q.Town}.", $"{q.Name} worked as {A(q.Profession)}.", $"{q.Name} played the {q.Instrument}."]);
                 return new QaQuestion($"What was the profession of the person {p.Name} married?", q.Profession, [pDoc, qDoc]);
             }
             default:
@@ -68,8 +68,8 @@ internal sealed class QaDocuments(EvalRandom rng)
                 // In which town is the organization founded by P based?
                 Person p = NewPerson();
                 string org = NewOrganization(), seat = NewTown();
-                var pDoc = new QaDocument(p.Name, [$"{p.Name} was born in {p.Town}.", $"{p.Name} founded the {org} in {Year(p.Year + 30)}.", $"{p.Name} worked as a {p.Profession}."]);
-                var orgDoc = new QaDocument(org, [$"The {org} is based in {seat}.", OrgFiller(org), $"The {org} publishes a yearly report on {rng.Choice(WordLists.Nouns)}s."]);
+                var pDoc = new QaDocument(p.Name, [$"{p.Name} was born in {p.Town}.", $"{p.Name} founded the {org} in {Year(p.Year + 30)}.", $"{p.Name} worked as {A(p.Profession)}."]);
+                var orgDoc = new QaDocument(org, [$"The {org} is based in {seat}.", OrgFiller(org), $"The {org} publishes a yearly report on {Plural(rng.Choice(WordLists.Nouns))}."]);
                 return new QaQuestion($"In which town is the organization founded by {p.Name} based?", seat, [pDoc, orgDoc]);
             }
         }
@@ -87,8 +87,8 @@ internal sealed class QaDocuments(EvalRandom rng)
                 $"The {org} is based in {seat}.",
                 $"The {org} was founded in {Year(founder.Year + 25)} by {founder.Name}.",
                 OrgFiller(org),
-                $"The {org} publishes a yearly report on {rng.Choice(WordLists.Nouns)}s.",
-                $"Its library holds a famous collection of {rng.Choice(WordLists.Adjectives)} {rng.Choice(WordLists.Nouns)}s.",
+                $"The {org} publishes a yearly report on {Plural(rng.Choice(WordLists.Nouns))}.",
+                $"Its library holds a famous collection of {rng.Choice(WordLists.Adjectives)} {Plural(rng.Choice(WordLists.Nouns))}.",
             };
             return new QaDocument(org, sentences.Take(3 + rng.Next(3)).ToList());
         }
@@ -96,7 +96,7 @@ internal sealed class QaDocuments(EvalRandom rng)
         var facts = new List<string>
         {
             $"{p.Name} was born in {p.Town} in {Year(p.Year)}.",
-            $"{p.Name} worked as a {p.Profession} for many years.",
+            $"{p.Name} worked as {A(p.Profession)} for many years.",
             $"In the evenings, {p.Name} played the {p.Instrument}.",
             $"{p.Name} founded the {NewOrganization()} in {Year(p.Year + 30)}.",
             $"{p.Name} married {NewName()}.",
@@ -107,7 +107,7 @@ internal sealed class QaDocuments(EvalRandom rng)
     }
 
     private string OrgFiller(string org) =>
-        $"Members of the {org} meet every {rng.Choice(Months)} to discuss {rng.Choice(WordLists.Nouns)}s and {rng.Choice(WordLists.Nouns)}s.";
+        $"Members of the {org} meet every {rng.Choice(Months)} to discuss {Plural(rng.Choice(WordLists.Nouns))} and {Plural(rng.Choice(WordLists.Nouns))}.";
 
     private static readonly string[] Months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
@@ -131,6 +131,13 @@ internal sealed class QaDocuments(EvalRandom rng)
             }
         }
     }
+
+    private static string A(string noun) => ("aeiou".Contains(noun[0]) ? "an " : "a ") + noun;
+
+    private static string Plural(string noun) =>
+        noun.EndsWith('y') && !"aeiou".Contains(noun[^2]) ? noun[..^1] + "ies"
+        : noun.EndsWith('s') || noun.EndsWith('x') || noun.EndsWith("sh", StringComparison.Ordinal) || noun.EndsWith("ch", StringComparison.Ordinal) ? noun + "es"
+        : noun + "s";
 
     private static string Year(int year) => year.ToString(CultureInfo.InvariantCulture);
 }

@@ -52,9 +52,19 @@ public sealed class EvalRunner(Func<string, IEvalEngine> openEngine, IEvalProgre
             IEvalEngine engine = openEngine(model);
             try
             {
+                var methods = new List<string>();
                 foreach (string method in plan.Methods)
                 {
-                    engine.ValidateMethod(method);
+                    try
+                    {
+                        engine.ValidateMethod(method);
+                        methods.Add(method);
+                    }
+                    catch (ArgumentException e) when (plan.OptionalMethods)
+                    {
+                        progress?.Warning($"{modelKey}: method '{method}' skipped: {e.Message}");
+                        skipped += plan.Lengths.Count * plan.Tasks.Count * plan.Samples;
+                    }
                 }
                 foreach (int length in plan.Lengths)
                 {
@@ -63,7 +73,7 @@ public sealed class EvalRunner(Func<string, IEvalEngine> openEngine, IEvalProgre
                         for (int index = 0; index < plan.Samples; index++)
                         {
                             cancel.ThrowIfCancellationRequested();
-                            var pending = plan.Methods.Where(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, index, plan.Seed))).ToList();
+                            var pending = methods.Where(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, index, plan.Seed))).ToList();
                             if (pending.Count == 0)
                             {
                                 continue;
@@ -87,7 +97,7 @@ public sealed class EvalRunner(Func<string, IEvalEngine> openEngine, IEvalProgre
                                 // Every sample of this task and length has the same fixed parts: skip them all.
                                 for (int rest = index; rest < plan.Samples; rest++)
                                 {
-                                    skipped += plan.Methods.Count(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, rest, plan.Seed)));
+                                    skipped += methods.Count(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, rest, plan.Seed)));
                                 }
                                 break;
                             }

@@ -28,31 +28,6 @@ public sealed class SessionEngineTests : IClassFixture<TempDirFixture>, IDisposa
 
     public void Dispose() => _model.Dispose();
 
-    /// <summary>Bytes as ids, BOS = 298, EOS = 299 (the synthetic vocabulary's specials).</summary>
-    private sealed class ByteTokenizer(int? eos = 299) : IEvalTokenizer
-    {
-        public int[] Encode(string text, bool addSpecial, bool parseSpecial)
-        {
-            byte[] bytes = Encoding.UTF8.GetBytes(text);
-            return addSpecial ? [298, .. bytes.Select(b => (int)b)] : bytes.Select(b => (int)b).ToArray();
-        }
-
-        public string Decode(ReadOnlySpan<int> tokens)
-        {
-            var bytes = new List<byte>();
-            foreach (int t in tokens)
-            {
-                if (t < 256)
-                {
-                    bytes.Add((byte)t);
-                }
-            }
-            return Encoding.UTF8.GetString(bytes.ToArray());
-        }
-
-        public bool IsEndOfGeneration(int token) => token == eos;
-    }
-
     [Fact]
     public void Generates_greedily_like_a_plain_session_loop()
     {

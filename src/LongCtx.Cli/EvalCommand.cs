@@ -119,7 +119,9 @@ internal static class EvalCommand
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
-            e.Cancel = true;  // finish the current answer, keep the file consistent
+            // First Ctrl+C: finish the current answer, then stop. A second one ends the process at
+            // once, which is safe too: a record cut off mid-write is dropped on resume.
+            e.Cancel = !cancel.IsCancellationRequested;
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;

@@ -339,52 +339,7 @@ public sealed unsafe class LlamaReference : IDisposable
     {
         ArgumentNullException.ThrowIfNull(messages);
         template ??= ChatTemplate ?? throw new InvalidOperationException($"'{_path}' has no tokenizer.chat_template; pass a template.");
-        var strings = new List<IntPtr>(messages.Count * 2 + 1);
-        try
-        {
-            IntPtr tmpl = Marshal.StringToCoTaskMemUTF8(template);
-            strings.Add(tmpl);
-            var chat = new LlamaChatMessage[messages.Count];
-            for (int i = 0; i < messages.Count; i++)
-            {
-                IntPtr role = Marshal.StringToCoTaskMemUTF8(messages[i].Role);
-                strings.Add(role);
-                IntPtr content = Marshal.StringToCoTaskMemUTF8(messages[i].Content);
-                strings.Add(content);
-                chat[i] = new LlamaChatMessage { Role = (byte*)role, Content = (byte*)content };
-            }
-            int size = 256;
-            foreach ((string role, string content) in messages)
-            {
-                size += Encoding.UTF8.GetByteCount(role) + Encoding.UTF8.GetByteCount(content);
-            }
-            size *= 2;
-            while (true)
-            {
-                byte[] buf = new byte[size];
-                fixed (LlamaChatMessage* pChat = chat)
-                fixed (byte* p = buf)
-                {
-                    int n = LlamaNative.llama_chat_apply_template((byte*)tmpl, pChat, (nuint)chat.Length, addAssistant, p, size);
-                    if (n < 0)
-                    {
-                        throw new InvalidOperationException($"llama.cpp does not support the chat template {Shorten(template)}.");
-                    }
-                    if (n <= size)
-                    {
-                        return Encoding.UTF8.GetString(buf, 0, n);
-                    }
-                    size = n;
-                }
-            }
-        }
-        finally
-        {
-            foreach (IntPtr s in strings)
-            {
-                Marshal.FreeCoTaskMem(s);
-            }
-        }
+        return LlamaChatTemplate.Apply(template, messages, addAssistant);
     }
 
     /// <summary>Frees the context and the model.</summary>
@@ -491,7 +446,4 @@ public sealed unsafe class LlamaReference : IDisposable
             _model = IntPtr.Zero;
         }
     }
-
-    private static string Shorten(string template) =>
-        template.Length <= 60 ? $"'{template}'" : $"'{template[..60]}...' ({template.Length} chars)";
 }

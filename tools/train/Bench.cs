@@ -10,7 +10,7 @@ internal static class Bench
     public static void GemmSpeed(int threads)
     {
         using var pool = new WorkerPool(threads);
-        Console.WriteLine($"threads {threads}, AVX-512 kernel {Gemm.Simd}, Vector512 accelerated {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
+        Console.WriteLine($"threads {threads}, AVX-512 kernel {Cpu.Simd}, Vector512 accelerated {System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated}");
         var rng = new Random(1);
         foreach (var (m, n, k, ta, tb, name) in new (int, int, int, bool, bool, string)[]
         {

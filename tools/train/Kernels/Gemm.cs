@@ -21,7 +21,7 @@ internal static unsafe class Gemm
     private static float[] s_packB = [];
 
     /// <summary>True where the AVX-512 micro-kernel runs; elsewhere a scalar micro-kernel does.</summary>
-    internal static bool Simd { get; set; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported;
+    internal static bool Simd => Cpu.Simd;
 
     /// <summary>
     /// C[m×n] = (accumulate ? C : 0) + op(A)[m×k] · op(B)[k×n]. op(A)(i,p) is a[i·lda + p], or

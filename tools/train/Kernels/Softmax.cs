@@ -7,7 +7,7 @@ namespace LongCtx.Train.Kernels;
 /// <summary>Row operations of the attention tiles and the loss (AVX-512 with scalar tails; exp is ggml's vectorized expf).</summary>
 internal static unsafe class Softmax
 {
-    private static bool Simd => Gemm.Simd;
+    private static bool Simd => Cpu.Simd;
 
     /// <summary>max of x[0..n); −∞ for n = 0.</summary>
     public static float Max(float* x, int n)

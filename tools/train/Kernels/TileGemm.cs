@@ -13,7 +13,7 @@ namespace LongCtx.Train.Kernels;
 internal static unsafe class TileGemm
 {
     /// <summary>True where the AVX-512 path runs; elsewhere the scalar twin does.</summary>
-    internal static bool Simd { get; set; } = Gemm.Simd;
+    internal static bool Simd => Cpu.Simd;
 
     public static void Multiply(int rows, int width, int depth, float* a, int ars, int aps, float* b, int ldb, float* c, int ldc, bool accumulate)
     {

@@ -30,14 +30,14 @@ public sealed class GemmTests
         using var pool = new WorkerPool(2);
         Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, actual, ldc, accumulate, pool);
         TestData.AssertClose(expected, actual, 1e-5, 1e-5, "SIMD");
-        Gemm.Simd = false;
+        Cpu.Simd = false;
         try
         {
             Gemm.Multiply(transA, transB, m, n, k, a, lda, b, ldb, scalar, ldc, accumulate, pool);
         }
         finally
         {
-            Gemm.Simd = true;
+            Cpu.Simd = true;
         }
         TestData.AssertClose(expected, scalar, 1e-5, 1e-5, "scalar");
     }

@@ -2,7 +2,7 @@ namespace LongCtx.Train.Kernels;
 
 /// <summary>
 /// Causal attention with the full score matrix, in double: the readable specification that
-/// <see cref="FlashAttention"/> is tested against (same layouts).
+/// <see cref="TiledAttention"/> is tested against (same layouts).
 /// </summary>
 internal static class AttentionReference
 {

@@ -34,6 +34,20 @@ internal static unsafe class Gemm
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, WorkerPool pool)
     {
         if (m <= 0 || n <= 0) return;
+        long t0 = Profile.Start();
+        try
+        {
+            MultiplyCore(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pool);
+        }
+        finally
+        {
+            Profile.Stop(Profile.Gemm, t0);
+        }
+    }
+
+    private static void MultiplyCore(bool transA, bool transB, int m, int n, int k,
+        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, WorkerPool pool)
+    {
         CheckExtent(a.Length, transA ? k : m, transA ? m : k, lda, nameof(a));
         CheckExtent(b.Length, transB ? n : k, transB ? k : n, ldb, nameof(b));
         CheckExtent(c.Length, m, n, ldc, nameof(c));

@@ -17,10 +17,12 @@ internal static unsafe class RmsNormOp
     {
         int d = w.Length, rows = rstd.Length;
         if (x.Length < rows * d || y.Length < rows * d) throw new ArgumentException("RMSNorm buffers too small");
+        long t0 = Profile.Start();
         fixed (float* px = x, pw = w, py = y, pr = rstd)
         {
             pool.For(rows, new ForwardWork { X = px, W = pw, Y = py, R = pr, D = d, Eps = eps });
         }
+        Profile.Stop(Profile.Norm, t0);
     }
 
     /// <summary>dx (+)= ∂L/∂x and dw += ∂L/∂w from dy, given the forward's x and rstd.</summary>
@@ -30,10 +32,12 @@ internal static unsafe class RmsNormOp
         int d = w.Length, rows = rstd.Length;
         if (x.Length < rows * d || dy.Length < rows * d || dx.Length < rows * d || dw.Length < d) throw new ArgumentException("RMSNorm buffers too small");
         var partial = new float[Chunks * d];
+        long t0 = Profile.Start();
         fixed (float* pdy = dy, px = x, pw = w, pr = rstd, pdx = dx, pp = partial)
         {
             pool.For(Chunks, new BackwardWork { DY = pdy, X = px, W = pw, R = pr, DX = pdx, Partial = pp, D = d, Rows = rows, Add = accumulate });
         }
+        Profile.Stop(Profile.Norm, t0);
         for (int c = 0; c < Chunks; c++)
         {
             Vec.Add(partial.AsSpan(c * d, d), dw[..d]);

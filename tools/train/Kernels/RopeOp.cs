@@ -25,10 +25,12 @@ internal static unsafe class RopeOp
     {
         int rows = x.Length / width;
         if (table.Length < length * headDim) throw new ArgumentException("RoPE table too short for the sequence length");
+        long t0 = Profile.Start();
         fixed (float* px = x, pt = table)
         {
             pool.For(rows, new Work { X = px, Table = pt, Width = width, HeadDim = headDim, Length = length, Sign = inverse ? -1f : 1f });
         }
+        Profile.Stop(Profile.Elementwise, t0);
     }
 
     private struct Work : IParallelWork

@@ -14,10 +14,12 @@ internal static unsafe class SwiGluOp
     public static void Forward(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> act, WorkerPool pool)
     {
         if (up.Length < gate.Length || act.Length < gate.Length) throw new ArgumentException("SwiGLU buffers too small");
+        long t0 = Profile.Start();
         fixed (float* g = gate, u = up, a = act)
         {
             pool.For((gate.Length + Block - 1) / Block, new Work { G = g, U = u, A = a, N = gate.Length });
         }
+        Profile.Stop(Profile.Elementwise, t0);
     }
 
     /// <summary>dgate, dup from dact (dgate may alias nothing; dup may not alias dact).</summary>
@@ -25,10 +27,12 @@ internal static unsafe class SwiGluOp
     {
         int n = gate.Length;
         if (dact.Length < n || up.Length < n || dgate.Length < n || dup.Length < n) throw new ArgumentException("SwiGLU buffers too small");
+        long t0 = Profile.Start();
         fixed (float* da = dact, g = gate, u = up, dg = dgate, du = dup)
         {
             pool.For((n + Block - 1) / Block, new Work { DA = da, G = g, U = u, DG = dg, DU = du, N = n, Backward = true });
         }
+        Profile.Stop(Profile.Elementwise, t0);
     }
 
     private struct Work : IParallelWork

@@ -81,7 +81,9 @@ internal sealed class TrainModel
             rows++;
         }
         if (rows == 0) return 0;
+        long t0 = Profile.Start();
         double loss = HeadLossAndGradient(a, rows);
+        Profile.Stop(Profile.Head, t0);
         Backward(batch.Tokens, batch.Sequences, batch.Length, a);
         return loss;
     }
@@ -134,7 +136,7 @@ internal sealed class TrainModel
             RopeOp.Apply(a.K[l], nkv, hd, length, _rope, inverse: false, _pool);
 
             // Causal attention, tiled; GQA: head h reads KV head h / (heads / kvHeads)  [N, nq]
-            FlashAttention.Forward(attention, a.Q[l], a.K[l], a.V[l], a.O[l], a.Lse[l], _pool);
+            TiledAttention.Forward(attention, a.Q[l], a.K[l], a.V[l], a.O[l], a.Lse[l], _pool);
 
             // Residual: x_mid = x + o·W_oᵀ                                            [N, d]
             x.AsSpan(0, n * d).CopyTo(a.XMid[l]);
@@ -210,7 +212,7 @@ internal sealed class TrainModel
 
             // Attention output: dW_o += dxᵀ·o; do = dx·W_o                             [N, nq]
             LinearBackward(dx, a.O[l], w.Wo, a.DO, n, false);
-            FlashAttention.Backward(attention, a.Q[l], a.K[l], a.V[l], a.O[l], a.Lse[l], a.DO, a.DQ, a.DK, a.DV, _pool);
+            TiledAttention.Backward(attention, a.Q[l], a.K[l], a.V[l], a.O[l], a.Lse[l], a.DO, a.DQ, a.DK, a.DV, _pool);
 
             // RoPE is a rotation: its backward rotates the gradients back
             RopeOp.Apply(a.DQ, nq, hd, length, _rope, inverse: true, _pool);

@@ -26,14 +26,14 @@ public sealed class AttentionTests
         float[] o = new float[q.Length], lse = new float[n * heads], oRef = new float[q.Length], lseRef = new float[lse.Length];
         AttentionReference.Forward(s, q, k, v, oRef, lseRef);
         using var pool = new WorkerPool(2);
-        FlashAttention.Forward(s, q, k, v, o, lse, pool);
+        TiledAttention.Forward(s, q, k, v, o, lse, pool);
         TestData.AssertClose(oRef, o, 1e-4, 1e-5, "o");
         TestData.AssertClose(lseRef, lse, 1e-5, 1e-6, "lse");
 
         float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length];
         float[] dqRef = new float[q.Length], dkRef = new float[k.Length], dvRef = new float[v.Length];
         AttentionReference.Backward(s, q, k, v, dout, dqRef, dkRef, dvRef);
-        FlashAttention.Backward(s, q, k, v, o, lse, dout, dq, dk, dv, pool);
+        TiledAttention.Backward(s, q, k, v, o, lse, dout, dq, dk, dv, pool);
         TestData.AssertClose(dqRef, dq, 1e-3, 1e-4, "dq");
         TestData.AssertClose(dkRef, dk, 1e-3, 1e-4, "dk");
         TestData.AssertClose(dvRef, dv, 1e-3, 1e-4, "dv");
@@ -71,7 +71,7 @@ public sealed class AttentionTests
         float[] o = new float[q.Length], lse = new float[n * s.Heads];
         using var pool = new WorkerPool(2);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        FlashAttention.Forward(s, q, k, v, o, lse, pool);
+        TiledAttention.Forward(s, q, k, v, o, lse, pool);
         // The last query row against a direct softmax over all 4096 keys.
         int i = n - 1, h = 1;
         double max = double.NegativeInfinity;

@@ -45,7 +45,8 @@ public sealed class ModelGradientTests
         Cpu.Simd = simd;
         try
         {
-            using var pool = new WorkerPool(2);
+            // One thread: ~250 forward-backward passes, and a spinning fork-join on a busy 2-core machine costs more than the work.
+            using var pool = new WorkerPool(1);
             TrainModel model = TinyModel(pool);
             Batch batch = RandomBatch(2, 70, Tiny.Vocab, 1, answerOnly);
             model.ForwardBackward(batch);

@@ -142,12 +142,12 @@ public sealed class OpsGradientTests : IDisposable
         float[] r = TestData.Random(rng, n * s.QWidth), o = new float[q.Length], lse = new float[n * s.Heads];
         double Loss()
         {
-            FlashAttention.Forward(s, q, k, v, o, lse, _pool);
+            TiledAttention.Forward(s, q, k, v, o, lse, _pool);
             return TestData.Dot(o, r);
         }
         Loss();
         float[] dq = new float[q.Length], dk = new float[k.Length], dv = new float[v.Length];
-        FlashAttention.Backward(s, q, k, v, o, lse, r, dq, dk, dv, _pool);
+        TiledAttention.Backward(s, q, k, v, o, lse, r, dq, dk, dv, _pool);
         TestData.GradCheck("dq", q, Loss, dq, rng, h: 1e-2f);
         TestData.GradCheck("dk", k, Loss, dk, rng, h: 1e-2f);
         TestData.GradCheck("dv", v, Loss, dv, rng, h: 1e-2f);

@@ -22,13 +22,15 @@ internal readonly record struct AttentionShape(int Batch, int Length, int Heads,
 }
 
 /// <summary>
-/// Causal attention forward and backward in tiles (FlashAttention-2, arXiv:2307.08691): the
-/// forward keeps a running max and sum per query row and stores only the log-sum-exp; the
-/// backward recomputes each score tile from Q, K and the log-sum-exp, so no T×T matrix is ever
-/// stored. Layouts: q, o [B·T, Heads·hd]; k, v [B·T, KvHeads·hd]; lse [B, Heads, T].
+/// Causal attention forward and backward, tiled by query blocks (FlashAttention-2's recompute
+/// idea, arXiv:2307.08691): a block of 64 query rows meets its whole causal prefix of keys at
+/// once, so each row's softmax is exact in one pass (no running rescale), and the forward stores
+/// only the output and the log-sum-exp. The backward recomputes the block's probabilities from Q,
+/// K and the log-sum-exp. Memory is O(64·T) per thread; no T×T matrix exists.
+/// Layouts: q, o [B·T, Heads·hd]; k, v [B·T, KvHeads·hd]; lse [B, Heads, T].
 /// <see cref="AttentionReference"/> is the plain specification the tests compare against.
 /// </summary>
-internal static unsafe class FlashAttention
+internal static unsafe class TiledAttention
 {
     internal const int Tile = 64;
 
@@ -37,10 +39,12 @@ internal static unsafe class FlashAttention
         Span<float> o, Span<float> lse, WorkerPool pool)
     {
         Check(s, q.Length, k.Length, v.Length, o.Length, lse.Length);
+        long t0 = Profile.Start();
         fixed (float* pq = q, pk = k, pv = v, po = o, pl = lse)
         {
-            pool.For(s.Batch * s.Heads, new ForwardWork { S = s, Q = pq, K = pk, V = pv, O = po, Lse = pl });
+            pool.For(s.Batch * s.Heads, new ForwardWork { S = s, Q = pq, K = pk, V = pv, O = po, Lse = pl, Call = Interlocked.Increment(ref s_calls) });
         }
+        Profile.Stop(Profile.Attention, t0);
     }
 
     /// <summary>
@@ -53,6 +57,7 @@ internal static unsafe class FlashAttention
     {
         Check(s, q.Length, k.Length, v.Length, o.Length, lse.Length);
         Check(s, dq.Length, dk.Length, dv.Length, dout.Length, lse.Length);
+        long t0 = Profile.Start();
         fixed (float* pq = q, pk = k, pv = v, po = o, pl = lse, pdo = dout, pdq = dq, pdk = dk, pdv = dv)
         {
             pool.For(s.Batch * s.KvHeads, new BackwardWork
@@ -60,6 +65,7 @@ internal static unsafe class FlashAttention
                 S = s, Q = pq, K = pk, V = pv, O = po, Lse = pl, DOut = pdo, DQ = pdq, DK = pdk, DV = pdv,
             });
         }
+        Profile.Stop(Profile.Attention, t0);
     }
 
     private static void Check(AttentionShape s, int q, int k, int v, int o, int lse)
@@ -70,13 +76,17 @@ internal static unsafe class FlashAttention
             throw new ArgumentException($"attention buffers too small for {s}");
     }
 
+    private static long s_calls;
+
     private static int Padded(int length) => (length + Tile - 1) / Tile * Tile;
 
-    /// <summary>Per-thread tiles, grown on demand and reused across calls.</summary>
+    /// <summary>Per-thread buffers, grown on demand and reused across calls.</summary>
     private sealed class Scratch
     {
         [ThreadStatic] private static Scratch? t_current;
-        public float[] Q = [], Kt = [], K = [], V = [], Vt = [], DO = [], DQ = [], DK = [], DV = [], Sc = [], P = [], Acc = [], Row = [];
+        /// <summary>The (call, sequence, KV head) whose K and V the buffers hold: query heads of one group share them.</summary>
+        public (long Call, int Sequence, int KvHead) Cached = (-1, -1, -1);
+        public float[] Q = [], Kt = [], K = [], V = [], Vt = [], DO = [], DQ = [], DK = [], DV = [], P = [], DP = [], Row = [];
 
         public static Scratch Get(int tp, int hd)
         {
@@ -86,31 +96,27 @@ internal static unsafe class FlashAttention
             {
                 sc.Q = new float[n]; sc.Kt = new float[n]; sc.K = new float[n]; sc.V = new float[n]; sc.Vt = new float[n];
                 sc.DO = new float[n]; sc.DQ = new float[n]; sc.DK = new float[n]; sc.DV = new float[n];
-                sc.Row = new float[4 * tp];
             }
-            if (sc.Sc.Length < Tile * Tile)
+            if (sc.P.Length < Tile * tp)
             {
-                sc.Sc = new float[Tile * Tile]; sc.P = new float[Tile * Tile];
+                sc.P = new float[Tile * tp]; sc.DP = new float[Tile * tp]; sc.Row = new float[2 * tp];
             }
-            if (sc.Acc.Length < Tile * hd) sc.Acc = new float[Tile * hd];
+            if (sc.Q.Length < n || sc.P.Length < Tile * tp) sc.Cached = (-1, -1, -1);
             return sc;
         }
     }
 
-    /// <summary>Copies head columns [col, col+hd) of T rows (stride <paramref name="width"/>) into a Tp×hd block, times <paramref name="scale"/>, zero padding.</summary>
+    /// <summary>Copies head columns [col, col+hd) of T rows (stride <paramref name="width"/>) into a Tp×hd block (or its transpose), times <paramref name="scale"/>, zero padding.</summary>
     private static void Gather(float* src, int width, int col, int t, int tp, int hd, float scale, float* dst, bool transposed)
     {
-        for (int i = 0; i < t; i++)
+        if (transposed)
         {
-            float* row = src + (long)i * width + col;
-            if (transposed)
-            {
-                for (int c = 0; c < hd; c++) dst[(long)c * tp + i] = row[c] * scale;
-            }
-            else
-            {
-                for (int c = 0; c < hd; c++) dst[(long)i * hd + c] = row[c] * scale;
-            }
+            // Scale is 1 for the transposed operands (K and V).
+            Transpose.Block(src + col, width, t, hd, dst, tp);
+        }
+        else
+        {
+            for (int i = 0; i < t; i++) Softmax.ScaleTo(src + (long)i * width + col, hd, scale, dst + (long)i * hd);
         }
         for (int i = t; i < tp; i++)
         {
@@ -122,53 +128,47 @@ internal static unsafe class FlashAttention
     {
         public AttentionShape S;
         public float* Q, K, V, O, Lse;
+        public long Call;
 
         public readonly void Execute(int start, int end)
         {
             int t = S.Length, hd = S.HeadDim, tp = Padded(t);
             Scratch sc = Scratch.Get(tp, hd);
-            fixed (float* q = sc.Q, kt = sc.Kt, v = sc.V, st = sc.Sc, acc = sc.Acc, row = sc.Row)
+            fixed (float* q = sc.Q, kt = sc.Kt, v = sc.V, p = sc.P, acc = sc.DQ)
             {
                 for (int item = start; item < end; item++)
                 {
                     int b = item / S.Heads, h = item % S.Heads, g = h / S.Group;
                     long rows = (long)b * t;
                     Gather(Q + rows * S.QWidth, S.QWidth, h * hd, t, tp, hd, S.Scale, q, transposed: false);
-                    Gather(K + rows * S.KvWidth, S.KvWidth, g * hd, t, tp, hd, 1f, kt, transposed: true);
-                    Gather(V + rows * S.KvWidth, S.KvWidth, g * hd, t, tp, hd, 1f, v, transposed: false);
-                    float* m = row, l = row + Tile;
+                    if (sc.Cached != (Call, b, g))
+                    {
+                        Gather(K + rows * S.KvWidth, S.KvWidth, g * hd, t, tp, hd, 1f, kt, transposed: true);
+                        Gather(V + rows * S.KvWidth, S.KvWidth, g * hd, t, tp, hd, 1f, v, transposed: false);
+                        sc.Cached = (Call, b, g);
+                    }
                     for (int i0 = 0; i0 < t; i0 += Tile)
                     {
-                        new Span<float>(acc, Tile * hd).Clear();
-                        new Span<float>(m, Tile).Fill(float.NegativeInfinity);
-                        new Span<float>(l, Tile).Clear();
-                        for (int j0 = 0; j0 <= i0; j0 += Tile)
-                        {
-                            // S = (Q/√d)·Kᵀ for the tile                                 [64, 64]
-                            TileGemm.Multiply(Tile, Tile, hd, q + (long)i0 * hd, hd, 1, kt + j0, tp, st, Tile, false);
-                            bool diagonal = j0 == i0;
-                            for (int r = 0; r < Tile; r++)
-                            {
-                                float* srow = st + r * Tile;
-                                int valid = diagonal ? r + 1 : Tile;
-                                float mx = Softmax.Max(srow, valid);
-                                float mNew = MathF.Max(m[r], mx);
-                                float alpha = MathF.Exp(m[r] - mNew);
-                                float sum = Softmax.ExpShift(srow, valid, mNew);
-                                for (int c = valid; c < Tile; c++) srow[c] = 0;
-                                l[r] = l[r] * alpha + sum;
-                                m[r] = mNew;
-                                if (alpha != 1f) Softmax.Scale(acc + r * hd, hd, alpha);
-                            }
-                            // acc += P·V                                                  [64, hd]
-                            TileGemm.Multiply(Tile, hd, Tile, st, Tile, 1, v + (long)j0 * hd, hd, acc, hd, true);
-                        }
+                        // Scores of 64 queries against their causal prefix: (Q/√d)·Kᵀ      [64, i0+64]
+                        int w = i0 + Tile;
+                        TileGemm.Multiply(Tile, w, hd, q + (long)i0 * hd, hd, 1, kt, tp, p, w, false);
                         int n = Math.Min(Tile, t - i0);
+                        for (int r = 0; r < Tile; r++)
+                        {
+                            // Row r sees keys 0..i0+r: exact softmax numerators, masked tail zeroed
+                            float* row = p + (long)r * w;
+                            int valid = r < n ? i0 + r + 1 : 0;
+                            float max = Softmax.Max(row, valid);
+                            float sum = Softmax.ExpShift(row, valid, max);
+                            new Span<float>(row + valid, w - valid).Clear();
+                            if (r < n) Lse[((long)b * S.Heads + h) * t + i0 + r] = max + MathF.Log(sum);
+                            sc.Row[r] = 1f / sum;
+                        }
+                        // O = P·V / Σ                                                     [64, hd]
+                        TileGemm.Multiply(Tile, hd, w, p, w, 1, v, hd, acc, hd, false);
                         for (int r = 0; r < n; r++)
                         {
-                            float* dst = O + (rows + i0 + r) * S.QWidth + h * hd;
-                            Softmax.ScaleTo(acc + r * hd, hd, 1f / l[r], dst);
-                            Lse[((long)b * S.Heads + h) * t + i0 + r] = m[r] + MathF.Log(l[r]);
+                            Softmax.ScaleTo(acc + r * hd, hd, sc.Row[r], O + (rows + i0 + r) * S.QWidth + h * hd);
                         }
                     }
                 }
@@ -185,8 +185,9 @@ internal static unsafe class FlashAttention
         {
             int t = S.Length, hd = S.HeadDim, tp = Padded(t);
             Scratch sc = Scratch.Get(tp, hd);
-            fixed (float* q = sc.Q, kt = sc.Kt, kr = sc.K, v = sc.V, vt = sc.Vt, dO = sc.DO, dQ = sc.DQ, dK = sc.DK, dV = sc.DV,
-                   p = sc.P, dp = sc.Sc, row = sc.Row)
+            sc.Cached = (-1, -1, -1);
+            fixed (float* q = sc.Q, kt = sc.Kt, kr = sc.K, vt = sc.Vt, dO = sc.DO, dQ = sc.DQ, dK = sc.DK, dV = sc.DV,
+                   p = sc.P, dp = sc.DP, row = sc.Row)
             {
                 for (int item = start; item < end; item++)
                 {
@@ -201,46 +202,38 @@ internal static unsafe class FlashAttention
                     {
                         Gather(Q + rows * S.QWidth, S.QWidth, h * hd, t, tp, hd, S.Scale, q, transposed: false);
                         Gather(DOut + rows * S.QWidth, S.QWidth, h * hd, t, tp, hd, 1f, dO, transposed: false);
-                        new Span<float>(dQ, tp * hd).Clear();
-                        // Per query row: its log-sum-exp (+∞ on padding, so P = 0 there) and D = dO·O.
+                        // Per query row: log-sum-exp and D = dO·O (the softmax backward's row term)
                         float* lse = row, dd = row + tp;
-                        for (int i = 0; i < tp; i++)
+                        for (int i = 0; i < t; i++)
                         {
-                            if (i >= t)
-                            {
-                                lse[i] = float.PositiveInfinity;
-                                dd[i] = 0;
-                                continue;
-                            }
                             lse[i] = Lse[((long)b * S.Heads + h) * t + i];
                             dd[i] = Softmax.Dot(dO + (long)i * hd, O + (rows + i) * S.QWidth + h * hd, hd);
                         }
-                        for (int j0 = 0; j0 < t; j0 += Tile)
+                        for (int i0 = 0; i0 < t; i0 += Tile)
                         {
-                            for (int i0 = j0; i0 < t; i0 += Tile)
+                            int w = i0 + Tile, n = Math.Min(Tile, t - i0);
+                            // P = exp((Q/√d)·Kᵀ − lse), recomputed; zero past each row's last key   [64, w]
+                            TileGemm.Multiply(Tile, w, hd, q + (long)i0 * hd, hd, 1, kt, tp, p, w, false);
+                            for (int r = 0; r < Tile; r++)
                             {
-                                // P = exp(Q·Kᵀ/√d − lse), recomputed                        [64, 64]
-                                TileGemm.Multiply(Tile, Tile, hd, q + (long)i0 * hd, hd, 1, kt + j0, tp, p, Tile, false);
-                                bool diagonal = i0 == j0;
-                                for (int r = 0; r < Tile; r++)
-                                {
-                                    float* prow = p + r * Tile;
-                                    int valid = diagonal ? r + 1 : Tile;
-                                    Softmax.ExpShift(prow, valid, lse[i0 + r]);
-                                    for (int c = valid; c < Tile; c++) prow[c] = 0;
-                                }
-                                // dV += Pᵀ·dO                                                [64, hd]
-                                TileGemm.Multiply(Tile, hd, Tile, p, 1, Tile, dO + (long)i0 * hd, hd, dV + (long)j0 * hd, hd, true);
-                                // dP = dO·Vᵀ; dS = P ⊙ (dP − D)                               [64, 64]
-                                TileGemm.Multiply(Tile, Tile, hd, dO + (long)i0 * hd, hd, 1, vt + j0, tp, dp, Tile, false);
-                                for (int r = 0; r < Tile; r++)
-                                {
-                                    Softmax.SoftmaxGrad(p + r * Tile, dp + r * Tile, Tile, dd[i0 + r]);
-                                }
-                                // dQ += dS·K (scaled below); dK += dSᵀ·(Q/√d)                [64, hd]
-                                TileGemm.Multiply(Tile, hd, Tile, dp, Tile, 1, kr + (long)j0 * hd, hd, dQ + (long)i0 * hd, hd, true);
-                                TileGemm.Multiply(Tile, hd, Tile, dp, 1, Tile, q + (long)i0 * hd, hd, dK + (long)j0 * hd, hd, true);
+                                float* prow = p + (long)r * w;
+                                int valid = r < n ? i0 + r + 1 : 0;
+                                if (valid > 0) Softmax.ExpShift(prow, valid, lse[i0 + r]);
+                                new Span<float>(prow + valid, w - valid).Clear();
                             }
+                            // dV += Pᵀ·dO                                                     [w, hd]
+                            TileGemm.Multiply(w, hd, Tile, p, 1, w, dO + (long)i0 * hd, hd, dV, hd, true);
+                            // dP = dO·Vᵀ; dS = P ⊙ (dP − D)                                    [64, w]
+                            TileGemm.Multiply(Tile, w, hd, dO + (long)i0 * hd, hd, 1, vt, tp, dp, w, false);
+                            for (int r = 0; r < n; r++)
+                            {
+                                Softmax.SoftmaxGrad(p + (long)r * w, dp + (long)r * w, i0 + r + 1, dd[i0 + r]);
+                                new Span<float>(dp + (long)r * w + i0 + r + 1, w - (i0 + r + 1)).Clear();
+                            }
+                            new Span<float>(dp + (long)n * w, (Tile - n) * w).Clear();
+                            // dQ = dS·K (×1/√d below); dK += dSᵀ·(Q/√d)                        [64, hd], [w, hd]
+                            TileGemm.Multiply(Tile, hd, w, dp, w, 1, kr, hd, dQ + (long)i0 * hd, hd, false);
+                            TileGemm.Multiply(w, hd, Tile, dp, 1, w, q + (long)i0 * hd, hd, dK, hd, true);
                         }
                         for (int i = 0; i < t; i++)
                         {

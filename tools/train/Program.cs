@@ -8,6 +8,8 @@ internal static class Program
 {
     private const string Usage = """
         usage: longctx-train COMMAND [key=value ...]
+          train config=FILE [workDir=.cache/train/NAME] [minutes=0] [steps=0] [fresh=false]
+                                                     train (resuming from the work directory's checkpoint)
           bench-gemm [threads=2]                     GFLOPS of the GEMM shapes of a training step
           bench-attention [T=512 B=4 threads=2]       GFLOPS of the tiled attention forward and backward
           bench-step [layers=6 dim=256 heads=8 kvHeads=2 ffn=704 vocab=4096 B=16 T=512 threads=2 seconds=20]
@@ -26,6 +28,15 @@ internal static class Program
             var o = Options.Parse(args.AsSpan(1));
             switch (args[0])
             {
+                case "train":
+                    string configPath = o.String("config") ?? throw new ArgumentException("train needs config=FILE");
+                    TrainConfig config = TrainConfig.Load(configPath);
+                    var run = new RunOptions(
+                        o.String("workDir") ?? Path.Combine(".cache", "train", config.Name),
+                        o.Double("minutes", 0), o.Int("steps", 0), Resume: o.String("fresh") is not ("true" or "1"));
+                    o.ThrowOnUnused();
+                    new Trainer(config, run, Console.Out).Run();
+                    return 0;
                 case "bench-gemm":
                     Bench.GemmSpeed(o.Int("threads", 2));
                     break;
@@ -50,7 +61,7 @@ internal static class Program
             o.ThrowOnUnused();
             return 0;
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or IOException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 2;

@@ -42,6 +42,7 @@ internal sealed class Activations
         HeadTargets = new int[n];
         HeadScale = new float[n];
         HeadLoss = new float[n];
+        HeadHit = new bool[n];
         Logits = new float[HeadChunk * s.Vocab];
     }
 
@@ -82,6 +83,7 @@ internal sealed class Activations
     public int[] HeadTargets { get; }
     public float[] HeadScale { get; }
     public float[] HeadLoss { get; }
+    public bool[] HeadHit { get; }
     public float[] Logits { get; }
 
     private static float[][] Alloc(int count, int length)

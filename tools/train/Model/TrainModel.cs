@@ -17,6 +17,7 @@ internal sealed class TrainModel
     private Activations? _a;
     private float[] _rope = [];
     private int _ropeLength;
+    private int _headRows;
 
     public TrainModel(ModelShape shape, WorkerPool pool)
     {
@@ -80,12 +81,29 @@ internal sealed class TrainModel
             a.HeadScale[rows] = (float)(batch.Weights[n] / total);
             rows++;
         }
+        _headRows = rows;
         if (rows == 0) return 0;
         long t0 = Profile.Start();
         double loss = HeadLossAndGradient(a, rows);
         Profile.Stop(Profile.Head, t0);
         Backward(batch.Tokens, batch.Sequences, batch.Length, a);
         return loss;
+    }
+
+    /// <summary>
+    /// Per-position results of the last <see cref="ForwardBackward"/>: cross-entropy and whether the
+    /// target was the greedy choice, at positions with weight &gt; 0 (others get NaN and false).
+    /// </summary>
+    public void LastLosses(Span<float> loss, Span<bool> hit)
+    {
+        loss.Fill(float.NaN);
+        hit.Clear();
+        if (_a == null) return;
+        for (int r = 0; r < _headRows; r++)
+        {
+            loss[_a.HeadRows[r]] = _a.HeadLoss[r];
+            hit[_a.HeadRows[r]] = _a.HeadHit[r];
+        }
     }
 
     /// <summary>Logits of every position, [B·T, vocab] (tests and evaluation; no gradients).</summary>
@@ -174,7 +192,8 @@ internal sealed class TrainModel
             Span<float> h = a.HeadH.AsSpan(r0 * d, m * d), logits = a.Logits.AsSpan(0, m * vocab);
             // logits = h·Eᵀ; then in place: dlogits = w/Σw · (softmax − onehot)          [m, vocab]
             Gemm.Multiply(false, true, m, vocab, d, h, d, embedding, d, logits, vocab, false, _pool);
-            loss += CrossEntropyOp.ForwardBackward(logits, vocab, a.HeadTargets.AsSpan(r0, m), a.HeadScale.AsSpan(r0, m), a.HeadLoss.AsSpan(r0, m), _pool);
+            loss += CrossEntropyOp.ForwardBackward(logits, vocab, a.HeadTargets.AsSpan(r0, m), a.HeadScale.AsSpan(r0, m),
+                a.HeadLoss.AsSpan(r0, m), a.HeadHit.AsSpan(r0, m), _pool);
             // dh = dlogits·E; dE += dlogitsᵀ·h
             Gemm.Multiply(false, false, m, d, vocab, logits, vocab, embedding, d, a.HeadDH.AsSpan(r0 * d, m * d), d, false, _pool);
             Gemm.Multiply(true, false, vocab, d, m, logits, vocab, h, d, dEmbedding, d, true, _pool);

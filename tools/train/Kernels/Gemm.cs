@@ -15,7 +15,7 @@ namespace LongCtx.Train.Kernels;
 internal static unsafe class Gemm
 {
     internal const int Mr = 12, Nr = 32;
-    private const int Kc = 256, Mc = 96;
+    private const int Kc = 256, Mc = 96, KChunk = 1024;
 
     [ThreadStatic] private static float[]? t_packA;
     private static float[] s_packB = [];
@@ -37,7 +37,18 @@ internal static unsafe class Gemm
         long t0 = Profile.Start();
         try
         {
-            MultiplyCore(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pool);
+            // Long reductions (the dW products sum over every token) go in chunks, so that the
+            // packed B panel stays in cache while both threads sweep the A blocks over it.
+            int p0 = 0;
+            do
+            {
+                int kc = Math.Min(KChunk, k - p0);
+                ReadOnlySpan<float> ac = p0 == 0 ? a : a[(transA ? p0 * lda : p0)..];
+                ReadOnlySpan<float> bc = p0 == 0 ? b : b[(transB ? p0 : p0 * ldb)..];
+                MultiplyCore(transA, transB, m, n, Math.Max(kc, 0), ac, lda, bc, ldb, c, ldc, accumulate || p0 > 0, pool);
+                p0 += KChunk;
+            }
+            while (p0 < k);
         }
         finally
         {
@@ -170,11 +181,13 @@ internal static unsafe class Gemm
                                 Kernel(kc, aSliver, bs, tile, Nr, false);
                                 for (int r = 0; r < h; r++)
                                 {
-                                    for (int j = 0; j < w; j++)
+                                    float* cr = cTile + (long)r * Ldc, tr = tile + r * Nr;
+                                    int j = 0;
+                                    if (Simd)
                                     {
-                                        float* cij = cTile + (long)r * Ldc + j;
-                                        *cij = add ? *cij + tile[r * Nr + j] : tile[r * Nr + j];
+                                        for (; j + 16 <= w; j += 16) (add ? Vector512.Load(cr + j) + Vector512.Load(tr + j) : Vector512.Load(tr + j)).Store(cr + j);
                                     }
+                                    for (; j < w; j++) cr[j] = add ? cr[j] + tr[j] : tr[j];
                                 }
                             }
                         }

@@ -15,6 +15,9 @@ public sealed class GemmTests
         { 200, 40, 9, true, false, false },
         { 12, 32, 256, false, false, true },
         { 24, 96, 600, false, true, false },
+        { 70, 40, 2500, true, false, true },
+        { 13, 50, 1030, false, true, false },
+        { 5, 7, 0, false, false, false },
     };
 
     [Theory]

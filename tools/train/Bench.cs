@@ -64,7 +64,8 @@ internal static class Bench
         double tokens = (double)batch.Count * reps;
         Console.WriteLine($"{shape.Layers} layer(s) d {shape.Dim} vocab {shape.Vocab} ({model.Layout.Count / 1e6:F2} M params), {sequences}×{length}: " +
             $"{tokens / wall,7:F0} tokens/s wall, {tokens / cpu * threads,7:F0} per {threads} CPU-seconds ({reps} steps, {wall / reps:F2} s/step)");
-        Console.WriteLine("  " + Profile.Report(wall));
+        int passes = Math.Min(threads, sequences);
+        Console.WriteLine($"  share of {passes} pass thread(s)' time: " + Profile.Report(wall * passes));
     }
 
     /// <summary>Runs <paramref name="action"/> for about 1.5 s; returns wall seconds, process CPU seconds and repetitions.</summary>

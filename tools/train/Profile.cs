@@ -15,13 +15,15 @@ internal static class Profile
 
     public static void Stop(int kind, long start)
     {
-        if (Enabled) Ticks[kind] += Stopwatch.GetTimestamp() - start;
+        if (Enabled) Interlocked.Add(ref Ticks[kind], Stopwatch.GetTimestamp() - start);
     }
 
     public static void Reset() => Array.Clear(Ticks);
 
-    public static string Report(double wallSeconds)
+    /// <summary>Shares of <paramref name="threadSeconds"/> (wall time × threads running passes).</summary>
+    public static string Report(double threadSeconds)
     {
+        double wallSeconds = threadSeconds;
         var parts = new List<string>();
         for (int i = 0; i < Count; i++)
         {

@@ -18,7 +18,7 @@ internal static unsafe class Gemm
     private const int Kc = 256, Mc = 96, KChunk = 1024;
 
     [ThreadStatic] private static float[]? t_packA;
-    private static float[] s_packB = [];
+    [ThreadStatic] private static float[]? t_packB;
 
     /// <summary>True where the AVX-512 micro-kernel runs; elsewhere a scalar micro-kernel does.</summary>
     internal static bool Simd => Cpu.Simd;
@@ -28,7 +28,7 @@ internal static unsafe class Gemm
     /// a[p·lda + i] when <paramref name="transA"/>; op(B)(p,j) is b[p·ldb + j], or b[j·ldb + p] when
     /// <paramref name="transB"/>. C is row-major with leading dimension <paramref name="ldc"/>.
     /// Two dispatches: all of op(B) is packed once, then threads take (row block, column group) tiles.
-    /// Not re-entrant (one shared packing buffer): the trainer calls it from one thread.
+    /// The packing buffers are per calling thread, so data-parallel passes may call it at once.
     /// </summary>
     public static void Multiply(bool transA, bool transB, int m, int n, int k,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc, bool accumulate, WorkerPool pool)
@@ -72,8 +72,8 @@ internal static unsafe class Gemm
         }
         int slivers = (n + Nr - 1) / Nr;
         long need = (long)slivers * Nr * k;
-        if (s_packB.Length < need) s_packB = new float[need];
-        fixed (float* pa = a, pb = b, pc = c, bp = s_packB)
+        if (t_packB == null || t_packB.Length < need) t_packB = new float[need];
+        fixed (float* pa = a, pb = b, pc = c, bp = t_packB)
         {
             pool.For(slivers, new PackBWork { B = pb, Ldb = ldb, TransB = transB, N = n, K = k, Dest = bp });
             int blocks = (m + Mc - 1) / Mc;

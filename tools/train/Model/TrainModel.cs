@@ -5,19 +5,18 @@ namespace LongCtx.Train.Model;
 
 /// <summary>
 /// The Llama being trained: fp32 parameters and gradients in two flat vectors (see
-/// <see cref="ParamLayout"/>), the forward pass and its hand-written backward pass. Reads top to
-/// bottom like the inference forward pass in src/LongCtx/Models/Transformer.cs, which computes the
-/// same function on the exported GGUF:
-/// embed → blocks { RMSNorm → Q,K,V → RoPE → causal attention → W_o → residual → RMSNorm → SwiGLU →
-/// W_down → residual } → final RMSNorm → logits through the tied embedding.
+/// <see cref="ParamLayout"/>). A step runs data parallel: each core takes a contiguous share of the
+/// batch's sequences through its own <see cref="ModelPass"/> (single-threaded kernels), and the
+/// shares' gradients are summed in a fixed order. One join per step instead of one per op keeps
+/// both cores busy on a loaded machine. With one sequence (or one thread) a single pass uses every
+/// core inside each op. Results depend on the thread count (the reduction tree), not on timing.
 /// </summary>
 internal sealed class TrainModel
 {
     private readonly WorkerPool _pool;
-    private Activations? _a;
-    private float[] _rope = [];
-    private int _ropeLength;
-    private int _headRows;
+    private readonly ModelPass _whole;
+    private readonly List<(ModelPass Pass, WorkerPool Pool, float[] Grads)> _shards = [];
+    private int _lastShards;
 
     public TrainModel(ModelShape shape, WorkerPool pool)
     {
@@ -26,6 +25,7 @@ internal sealed class TrainModel
         _pool = pool;
         Params = new float[Layout.Count];
         Grads = new float[Layout.Count];
+        _whole = new ModelPass(this, pool);
     }
 
     public ModelShape Shape { get; }
@@ -65,28 +65,24 @@ internal sealed class TrainModel
     /// </summary>
     public double ForwardBackward(Batch batch)
     {
-        Activations a = Prepare(batch.Sequences, batch.Length);
-        Forward(batch.Tokens, batch.Sequences, batch.Length, a);
-        Array.Clear(Grads);
-
-        // Rows that carry loss, with their share of the mean
-        int rows = 0;
         double total = 0;
-        for (int n = 0; n < batch.Count; n++) total += batch.Weights[n];
-        for (int n = 0; n < batch.Count && total > 0; n++)
+        foreach (float w in batch.Weights) total += w;
+        int shards = Math.Min(_pool.ThreadCount, batch.Sequences);
+        _lastShards = shards;
+        if (shards == 1) return _whole.ForwardBackward(batch, 0, batch.Sequences, total, Grads);
+
+        while (_shards.Count < shards)
         {
-            if (batch.Weights[n] <= 0) continue;
-            a.HeadRows[rows] = n;
-            a.HeadTargets[rows] = batch.Targets[n];
-            a.HeadScale[rows] = (float)(batch.Weights[n] / total);
-            rows++;
+            var shardPool = new WorkerPool(1);
+            _shards.Add((new ModelPass(this, shardPool), shardPool, new float[Layout.Count]));
         }
-        _headRows = rows;
-        if (rows == 0) return 0;
-        long t0 = Profile.Start();
-        double loss = HeadLossAndGradient(a, rows);
-        Profile.Stop(Profile.Head, t0);
-        Backward(batch.Tokens, batch.Sequences, batch.Length, a);
+        var losses = new double[shards];
+        _pool.For(shards, new ShardWork(this, batch, total, shards, losses));
+        // Σ of the shards' gradients, shard 0 first
+        _shards[0].Grads.CopyTo(Grads, 0);
+        for (int r = 1; r < shards; r++) Vec.Add(_shards[r].Grads, Grads);
+        double loss = 0;
+        foreach (double l in losses) loss += l;
         return loss;
     }
 
@@ -98,164 +94,24 @@ internal sealed class TrainModel
     {
         loss.Fill(float.NaN);
         hit.Clear();
-        if (_a == null) return;
-        for (int r = 0; r < _headRows; r++)
-        {
-            loss[_a.HeadRows[r]] = _a.HeadLoss[r];
-            hit[_a.HeadRows[r]] = _a.HeadHit[r];
-        }
+        if (_lastShards <= 1) _whole.LastLosses(loss, hit);
+        else for (int r = 0; r < _lastShards; r++) _shards[r].Pass.LastLosses(loss, hit);
     }
 
     /// <summary>Logits of every position, [B·T, vocab] (tests and evaluation; no gradients).</summary>
-    public void Logits(ReadOnlySpan<int> tokens, int sequences, int length, Span<float> logits)
+    public void Logits(ReadOnlySpan<int> tokens, int sequences, int length, Span<float> logits) =>
+        _whole.Logits(tokens, sequences, length, logits);
+
+    private readonly struct ShardWork(TrainModel model, Batch batch, double total, int shards, double[] losses) : IParallelWork
     {
-        Activations a = Prepare(sequences, length);
-        Forward(tokens, sequences, length, a);
-        int n = sequences * length, d = Shape.Dim;
-        RmsNormOp.Forward(a.X[Shape.Layers].AsSpan(0, n * d), P(Layout.OutputNorm), Shape.RmsEps, a.HeadH, a.HeadRstd.AsSpan(0, n), _pool);
-        Gemm.Multiply(false, true, n, Shape.Vocab, d, a.HeadH, d, P(Layout.Embedding), d, logits, Shape.Vocab, false, _pool);
-    }
-
-    private Activations Prepare(int sequences, int length)
-    {
-        int n = sequences * length;
-        if (_a == null || _a.Tokens != n) _a = null;
-        _a ??= new Activations(Shape, n);
-        if (_ropeLength < length)
+        public void Execute(int start, int end)
         {
-            _rope = RopeOp.Table(length, Shape.HeadDim, Shape.RopeBase);
-            _ropeLength = length;
+            for (int r = start; r < end; r++)
+            {
+                int first = batch.Sequences * r / shards, next = batch.Sequences * (r + 1) / shards;
+                var (pass, _, grads) = model._shards[r];
+                losses[r] = pass.ForwardBackward(batch, first, next - first, total, grads);
+            }
         }
-        return _a;
-    }
-
-    private void Forward(ReadOnlySpan<int> tokens, int sequences, int length, Activations a)
-    {
-        ModelShape s = Shape;
-        int n = sequences * length, d = s.Dim, hd = s.HeadDim, nq = s.Heads * hd, nkv = s.KvHeads * hd, f = s.Ffn;
-        var attention = new AttentionShape(sequences, length, s.Heads, s.KvHeads, hd);
-
-        // Token embeddings                                                          [N, d]
-        EmbeddingOp.Forward(P(Layout.Embedding), d, tokens, a.X[0]);
-
-        for (int l = 0; l < s.Layers; l++)
-        {
-            BlockParams w = Layout.Blocks[l];
-            float[] x = a.X[l];
-
-            // h = RMSNorm(x)·attn_norm; Q, K, V = h·W_qᵀ, h·W_kᵀ, h·W_vᵀ             [N, nq], [N, nkv]
-            RmsNormOp.Forward(x, P(w.AttnNorm), s.RmsEps, a.H1[l], a.Rstd1[l], _pool);
-            Linear(a.H1[l], w.Wq, a.Q[l], n, false);
-            Linear(a.H1[l], w.Wk, a.K[l], n, false);
-            Linear(a.H1[l], w.Wv, a.V[l], n, false);
-
-            // RoPE on adjacent pairs (llama.cpp's normal mode for arch llama)
-            RopeOp.Apply(a.Q[l], nq, hd, length, _rope, inverse: false, _pool);
-            RopeOp.Apply(a.K[l], nkv, hd, length, _rope, inverse: false, _pool);
-
-            // Causal attention, tiled; GQA: head h reads KV head h / (heads / kvHeads)  [N, nq]
-            TiledAttention.Forward(attention, a.Q[l], a.K[l], a.V[l], a.O[l], a.Lse[l], _pool);
-
-            // Residual: x_mid = x + o·W_oᵀ                                            [N, d]
-            x.AsSpan(0, n * d).CopyTo(a.XMid[l]);
-            Linear(a.O[l], w.Wo, a.XMid[l], n, true);
-
-            // Feed-forward: x_out = x_mid + (silu(h2·W_gateᵀ) ⊙ h2·W_upᵀ)·W_downᵀ
-            RmsNormOp.Forward(a.XMid[l], P(w.FfnNorm), s.RmsEps, a.H2[l], a.Rstd2[l], _pool);
-            Linear(a.H2[l], w.Wgate, a.Gate[l], n, false);
-            Linear(a.H2[l], w.Wup, a.Up[l], n, false);
-            SwiGluOp.Forward(a.Gate[l].AsSpan(0, n * f), a.Up[l], a.Act, _pool);
-            a.XMid[l].AsSpan(0, n * d).CopyTo(a.X[l + 1]);
-            Linear(a.Act, w.Wdown, a.X[l + 1], n, true);
-        }
-    }
-
-    /// <summary>
-    /// Final norm, logits through the tied embedding and cross-entropy for the gathered rows, in
-    /// chunks of <see cref="Activations.HeadChunk"/> so that no [N, vocab] buffer exists. Leaves
-    /// ∂L/∂x of those rows in DX (zero elsewhere) and adds ∂L/∂embedding.
-    /// </summary>
-    private double HeadLossAndGradient(Activations a, int rows)
-    {
-        int d = Shape.Dim, vocab = Shape.Vocab;
-        float[] xFinal = a.X[Shape.Layers];
-        for (int r = 0; r < rows; r++)
-        {
-            xFinal.AsSpan(a.HeadRows[r] * d, d).CopyTo(a.HeadX.AsSpan(r * d, d));
-        }
-        RmsNormOp.Forward(a.HeadX.AsSpan(0, rows * d), P(Layout.OutputNorm), Shape.RmsEps, a.HeadH, a.HeadRstd.AsSpan(0, rows), _pool);
-        Span<float> embedding = P(Layout.Embedding), dEmbedding = G(Layout.Embedding);
-        double loss = 0;
-        for (int r0 = 0; r0 < rows; r0 += Activations.HeadChunk)
-        {
-            int m = Math.Min(Activations.HeadChunk, rows - r0);
-            Span<float> h = a.HeadH.AsSpan(r0 * d, m * d), logits = a.Logits.AsSpan(0, m * vocab);
-            // logits = h·Eᵀ; then in place: dlogits = w/Σw · (softmax − onehot)          [m, vocab]
-            Gemm.Multiply(false, true, m, vocab, d, h, d, embedding, d, logits, vocab, false, _pool);
-            loss += CrossEntropyOp.ForwardBackward(logits, vocab, a.HeadTargets.AsSpan(r0, m), a.HeadScale.AsSpan(r0, m),
-                a.HeadLoss.AsSpan(r0, m), a.HeadHit.AsSpan(r0, m), _pool);
-            // dh = dlogits·E; dE += dlogitsᵀ·h
-            Gemm.Multiply(false, false, m, d, vocab, logits, vocab, embedding, d, a.HeadDH.AsSpan(r0 * d, m * d), d, false, _pool);
-            Gemm.Multiply(true, false, vocab, d, m, logits, vocab, h, d, dEmbedding, d, true, _pool);
-        }
-        // Back through the final norm into the gathered rows, then scattered to DX
-        RmsNormOp.Backward(a.HeadDH.AsSpan(0, rows * d), a.HeadX.AsSpan(0, rows * d), P(Layout.OutputNorm), a.HeadRstd.AsSpan(0, rows),
-            a.HeadH, G(Layout.OutputNorm), false, _pool);
-        Array.Clear(a.DX);
-        for (int r = 0; r < rows; r++)
-        {
-            a.HeadH.AsSpan(r * d, d).CopyTo(a.DX.AsSpan(a.HeadRows[r] * d, d));
-        }
-        return loss;
-    }
-
-    private void Backward(ReadOnlySpan<int> tokens, int sequences, int length, Activations a)
-    {
-        ModelShape s = Shape;
-        int n = sequences * length, d = s.Dim, hd = s.HeadDim, nq = s.Heads * hd, nkv = s.KvHeads * hd, f = s.Ffn;
-        var attention = new AttentionShape(sequences, length, s.Heads, s.KvHeads, hd);
-        float[] dx = a.DX;
-
-        for (int l = s.Layers - 1; l >= 0; l--)
-        {
-            BlockParams w = Layout.Blocks[l];
-
-            // Feed-forward: dW_down += dxᵀ·act; dact = dx·W_down (act recomputed)     [N, ffn]
-            SwiGluOp.Forward(a.Gate[l].AsSpan(0, n * f), a.Up[l], a.Act, _pool);
-            LinearBackward(dx, a.Act, w.Wdown, a.DAct, n, false);
-            SwiGluOp.Backward(a.DAct, a.Gate[l].AsSpan(0, n * f), a.Up[l], a.DGate, a.DUp, _pool);
-            // dh2 = dgate·W_gate + dup·W_up; then through the norm into the residual gradient
-            LinearBackward(a.DGate, a.H2[l], w.Wgate, a.DH, n, false);
-            LinearBackward(a.DUp, a.H2[l], w.Wup, a.DH, n, true);
-            RmsNormOp.Backward(a.DH, a.XMid[l], P(w.FfnNorm), a.Rstd2[l], dx, G(w.FfnNorm), true, _pool);
-
-            // Attention output: dW_o += dxᵀ·o; do = dx·W_o                             [N, nq]
-            LinearBackward(dx, a.O[l], w.Wo, a.DO, n, false);
-            TiledAttention.Backward(attention, a.Q[l], a.K[l], a.V[l], a.O[l], a.Lse[l], a.DO, a.DQ, a.DK, a.DV, _pool);
-
-            // RoPE is a rotation: its backward rotates the gradients back
-            RopeOp.Apply(a.DQ, nq, hd, length, _rope, inverse: true, _pool);
-            RopeOp.Apply(a.DK, nkv, hd, length, _rope, inverse: true, _pool);
-
-            // dh1 = dq·W_q + dk·W_k + dv·W_v; then through the norm into the residual gradient
-            LinearBackward(a.DQ, a.H1[l], w.Wq, a.DH, n, false);
-            LinearBackward(a.DK, a.H1[l], w.Wk, a.DH, n, true);
-            LinearBackward(a.DV, a.H1[l], w.Wv, a.DH, n, true);
-            RmsNormOp.Backward(a.DH, a.X[l], P(w.AttnNorm), a.Rstd1[l], dx, G(w.AttnNorm), true, _pool);
-        }
-
-        // Embedding rows receive the residual gradient (tied: added to the logits' share)
-        EmbeddingOp.Backward(dx.AsSpan(0, n * d), d, tokens, G(Layout.Embedding), _pool);
-    }
-
-    /// <summary>y [N, rows] (+)= x [N, cols] · Wᵀ.</summary>
-    private void Linear(ReadOnlySpan<float> x, ParamTensor w, Span<float> y, int n, bool accumulate) =>
-        Gemm.Multiply(false, true, n, w.Rows, w.Cols, x, w.Cols, P(w), w.Cols, y, w.Rows, accumulate, _pool);
-
-    /// <summary>For y = x·Wᵀ: dW += dyᵀ·x, and dx (+)= dy·W.</summary>
-    private void LinearBackward(ReadOnlySpan<float> dy, ReadOnlySpan<float> x, ParamTensor w, Span<float> dx, int n, bool accumulateDx)
-    {
-        Gemm.Multiply(true, false, w.Rows, w.Cols, n, dy, w.Rows, x, w.Cols, G(w), w.Cols, true, _pool);
-        Gemm.Multiply(false, false, n, w.Cols, w.Rows, dy, w.Rows, P(w), w.Cols, dx, w.Cols, accumulateDx, _pool);
     }
 }

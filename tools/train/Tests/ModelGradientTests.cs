@@ -72,6 +72,32 @@ public sealed class ModelGradientTests
     }
 
     [Fact]
+    public void DataParallelShardsSumToTheWholeBatchGradient()
+    {
+        Batch batch = RandomBatch(5, 40, Tiny.Vocab, 9, answerOnly: true);
+        float[] whole, sharded;
+        double lossWhole, lossSharded;
+        using (var one = new WorkerPool(1))
+        {
+            TrainModel m = TinyModel(one);
+            lossWhole = m.ForwardBackward(batch);
+            whole = m.Grads;
+        }
+        using (var three = new WorkerPool(3))
+        {
+            TrainModel m = TinyModel(three);
+            lossSharded = m.ForwardBackward(batch);
+            sharded = m.Grads;
+            var loss = new float[batch.Count];
+            var hit = new bool[batch.Count];
+            m.LastLosses(loss, hit);
+            Assert.True(float.IsNaN(loss[0]) && !float.IsNaN(loss[39]) && !float.IsNaN(loss[4 * 40 + 39]), "per-position losses land at their batch rows");
+        }
+        Assert.Equal(lossWhole, lossSharded, 5);
+        TestData.AssertClose(whole, sharded, 1e-4, 1e-6, "grads");
+    }
+
+    [Fact]
     public void DirectionalDerivativeOverAllParameters()
     {
         using var pool = new WorkerPool(2);

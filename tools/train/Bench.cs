@@ -110,6 +110,7 @@ internal static class Bench
         foreach (var (rows, width, depth, ars, aps, ldb, name) in new (int, int, int, int, int, int, string)[]
         {
             (64, 512, 32, 32, 1, 512, "S = Q·Kᵀ 64×512×32"),
+            (64, 512, 32, 32, 1, 528, "S, padded ldb 528"),
             (64, 32, 512, 512, 1, 32, "O = P·V 64×32×512"),
             (512, 32, 64, 1, 512, 32, "dV += Pᵀ·dO 512×32×64"),
         })

@@ -80,6 +80,10 @@ internal static unsafe class TiledAttention
 
     private static int Padded(int length) => (length + Tile - 1) / Tile * Tile;
 
+    /// <summary>Extra floats per row of the transposed K/V and of P: rows a multiple of 4 KB apart
+    /// would share L1 sets (a 2048-token row is 8 KB), which cost a third of the score kernel's speed.</summary>
+    private const int Pad = 16;
+
     /// <summary>Per-thread buffers, grown on demand and reused across calls.</summary>
     private sealed class Scratch
     {
@@ -91,28 +95,33 @@ internal static unsafe class TiledAttention
         public static Scratch Get(int tp, int hd)
         {
             Scratch sc = t_current ??= new Scratch();
-            int n = tp * hd;
+            int n = (tp + Pad) * hd;
             if (sc.Q.Length < n)
             {
+                sc.Cached = (-1, -1, -1);
                 sc.Q = new float[n]; sc.Kt = new float[n]; sc.K = new float[n]; sc.V = new float[n]; sc.Vt = new float[n];
                 sc.DO = new float[n]; sc.DQ = new float[n]; sc.DK = new float[n]; sc.DV = new float[n];
             }
-            if (sc.P.Length < Tile * tp)
+            if (sc.P.Length < Tile * (tp + Pad))
             {
-                sc.P = new float[Tile * tp]; sc.DP = new float[Tile * tp]; sc.Row = new float[2 * tp];
+                sc.P = new float[Tile * (tp + Pad)]; sc.DP = new float[Tile * (tp + Pad)]; sc.Row = new float[2 * tp];
+                sc.Cached = (-1, -1, -1);
             }
-            if (sc.Q.Length < n || sc.P.Length < Tile * tp) sc.Cached = (-1, -1, -1);
             return sc;
         }
     }
 
-    /// <summary>Copies head columns [col, col+hd) of T rows (stride <paramref name="width"/>) into a Tp×hd block (or its transpose), times <paramref name="scale"/>, zero padding.</summary>
+    /// <summary>
+    /// Copies head columns [col, col+hd) of T rows (stride <paramref name="width"/>) into a Tp×hd
+    /// block, times <paramref name="scale"/>, or transposed into hd rows of stride Tp + Pad; zero padding.
+    /// </summary>
     private static void Gather(float* src, int width, int col, int t, int tp, int hd, float scale, float* dst, bool transposed)
     {
+        int ld = transposed ? tp + Pad : hd;
         if (transposed)
         {
             // Scale is 1 for the transposed operands (K and V).
-            Transpose.Block(src + col, width, t, hd, dst, tp);
+            Transpose.Block(src + col, width, t, hd, dst, ld);
         }
         else
         {
@@ -120,7 +129,7 @@ internal static unsafe class TiledAttention
         }
         for (int i = t; i < tp; i++)
         {
-            for (int c = 0; c < hd; c++) dst[transposed ? (long)c * tp + i : (long)i * hd + c] = 0;
+            for (int c = 0; c < hd; c++) dst[transposed ? (long)c * ld + i : (long)i * hd + c] = 0;
         }
     }
 
@@ -150,13 +159,13 @@ internal static unsafe class TiledAttention
                     for (int i0 = 0; i0 < t; i0 += Tile)
                     {
                         // Scores of 64 queries against their causal prefix: (Q/√d)·Kᵀ      [64, i0+64]
-                        int w = i0 + Tile;
-                        TileGemm.Multiply(Tile, w, hd, q + (long)i0 * hd, hd, 1, kt, tp, p, w, false);
+                        int w = i0 + Tile, pw = w + Pad;
+                        TileGemm.Multiply(Tile, w, hd, q + (long)i0 * hd, hd, 1, kt, tp + Pad, p, pw, false);
                         int n = Math.Min(Tile, t - i0);
                         for (int r = 0; r < Tile; r++)
                         {
                             // Row r sees keys 0..i0+r: exact softmax numerators, masked tail zeroed
-                            float* row = p + (long)r * w;
+                            float* row = p + (long)r * pw;
                             int valid = r < n ? i0 + r + 1 : 0;
                             float max = Softmax.Max(row, valid);
                             float sum = Softmax.ExpShift(row, valid, max);
@@ -165,7 +174,7 @@ internal static unsafe class TiledAttention
                             sc.Row[r] = 1f / sum;
                         }
                         // O = P·V / Σ                                                     [64, hd]
-                        TileGemm.Multiply(Tile, hd, w, p, w, 1, v, hd, acc, hd, false);
+                        TileGemm.Multiply(Tile, hd, w, p, pw, 1, v, hd, acc, hd, false);
                         for (int r = 0; r < n; r++)
                         {
                             Softmax.ScaleTo(acc + r * hd, hd, sc.Row[r], O + (rows + i0 + r) * S.QWidth + h * hd);
@@ -211,29 +220,29 @@ internal static unsafe class TiledAttention
                         }
                         for (int i0 = 0; i0 < t; i0 += Tile)
                         {
-                            int w = i0 + Tile, n = Math.Min(Tile, t - i0);
+                            int w = i0 + Tile, pw = w + Pad, n = Math.Min(Tile, t - i0);
                             // P = exp((Q/√d)·Kᵀ − lse), recomputed; zero past each row's last key   [64, w]
-                            TileGemm.Multiply(Tile, w, hd, q + (long)i0 * hd, hd, 1, kt, tp, p, w, false);
+                            TileGemm.Multiply(Tile, w, hd, q + (long)i0 * hd, hd, 1, kt, tp + Pad, p, pw, false);
                             for (int r = 0; r < Tile; r++)
                             {
-                                float* prow = p + (long)r * w;
+                                float* prow = p + (long)r * pw;
                                 int valid = r < n ? i0 + r + 1 : 0;
                                 if (valid > 0) Softmax.ExpShift(prow, valid, lse[i0 + r]);
                                 new Span<float>(prow + valid, w - valid).Clear();
                             }
                             // dV += Pᵀ·dO                                                     [w, hd]
-                            TileGemm.Multiply(w, hd, Tile, p, 1, w, dO + (long)i0 * hd, hd, dV, hd, true);
+                            TileGemm.Multiply(w, hd, Tile, p, 1, pw, dO + (long)i0 * hd, hd, dV, hd, true);
                             // dP = dO·Vᵀ; dS = P ⊙ (dP − D)                                    [64, w]
-                            TileGemm.Multiply(Tile, w, hd, dO + (long)i0 * hd, hd, 1, vt, tp, dp, w, false);
-                            for (int r = 0; r < n; r++)
+                            TileGemm.Multiply(Tile, w, hd, dO + (long)i0 * hd, hd, 1, vt, tp + Pad, dp, pw, false);
+                            for (int r = 0; r < Tile; r++)
                             {
-                                Softmax.SoftmaxGrad(p + (long)r * w, dp + (long)r * w, i0 + r + 1, dd[i0 + r]);
-                                new Span<float>(dp + (long)r * w + i0 + r + 1, w - (i0 + r + 1)).Clear();
+                                int valid = r < n ? i0 + r + 1 : 0;
+                                Softmax.SoftmaxGrad(p + (long)r * pw, dp + (long)r * pw, valid, r < n ? dd[i0 + r] : 0);
+                                new Span<float>(dp + (long)r * pw + valid, w - valid).Clear();
                             }
-                            new Span<float>(dp + (long)n * w, (Tile - n) * w).Clear();
                             // dQ = dS·K (×1/√d below); dK += dSᵀ·(Q/√d)                        [64, hd], [w, hd]
-                            TileGemm.Multiply(Tile, hd, w, dp, w, 1, kr, hd, dQ + (long)i0 * hd, hd, false);
-                            TileGemm.Multiply(w, hd, Tile, dp, 1, w, q + (long)i0 * hd, hd, dK, hd, true);
+                            TileGemm.Multiply(Tile, hd, w, dp, pw, 1, kr, hd, dQ + (long)i0 * hd, hd, false);
+                            TileGemm.Multiply(w, hd, Tile, dp, 1, pw, q + (long)i0 * hd, hd, dK, hd, true);
                         }
                         for (int i = 0; i < t; i++)
                         {

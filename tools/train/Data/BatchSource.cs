@@ -74,7 +74,7 @@ internal sealed class BatchSource
         // x[i] = random for i < period, else x[i − period]; tokens = x[0..n), targets = x[1..n]
         for (int i = 0; i <= n; i++)
         {
-            int x = i < period ? rng.Next(_ordinary) : (i - period < n ? tokens[i - period] : targets[i - period - 1]);
+            int x = i < period ? rng.Next(_ordinary) : tokens[i - period];
             if (i < n) tokens[i] = x;
             if (i > 0) targets[i - 1] = x;
             if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;

@@ -18,23 +18,26 @@ internal static class GenerateCommand
         var ctx = new Option<int>("--ctx-size", "-c") { Description = "Context size in tokens (0 = min(model's, 4096))", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
         var kvType = new Option<KvCacheType>("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
-        var command = new Command("generate", "Greedy generation from token ids") { model, tokens, count, ctx, threads, kvType };
+        var kv = new Option<string>("--kv") { Description = "KV method spec applied after prefill, e.g. snapkv:ratio=0.75, snapkv:ratio=0.5+int8, quest:budget=1024 (docs/KV.md)", DefaultValueFactory = _ => "full" };
+        var command = new Command("generate", "Greedy generation from token ids") { model, tokens, count, ctx, threads, kvType, kv };
         command.SetAction(parse => CliErrors.Run(() => Run(
-            parse.GetValue(model)!, parse.GetValue(tokens)!, parse.GetValue(count), parse.GetValue(ctx), parse.GetValue(threads), parse.GetValue(kvType))));
+            parse.GetValue(model)!, parse.GetValue(tokens)!, parse.GetValue(count), parse.GetValue(ctx), parse.GetValue(threads), parse.GetValue(kvType), parse.GetValue(kv)!)));
         return command;
     }
 
-    private static int Run(FileInfo path, string tokenText, int count, int contextSize, int threads, KvCacheType kvType)
+    private static int Run(FileInfo path, string tokenText, int count, int contextSize, int threads, KvCacheType kvType, string kvSpec)
     {
         int[] prompt = ParseTokens(tokenText);
+        KvMethod method = KvMethodRegistry.Parse(kvSpec);
         var load = Stopwatch.StartNew();
         using Model model = Model.Load(path.FullName, new ModelOptions { Threads = threads });
-        var session = new Session(model, new SessionOptions { ContextSize = contextSize, KvCacheType = kvType });
+        var session = new Session(model, new SessionOptions { ContextSize = contextSize, KvCacheType = kvType }) { Selector = method.Selector };
         load.Stop();
 
         var prefill = Stopwatch.StartNew();
-        ReadOnlySpan<float> logits = session.Prefill(prompt);
+        ReadOnlySpan<float> logits = method.Press is null ? session.Prefill(prompt) : session.Prefill(prompt, method.Press);
         prefill.Stop();
+        long compressedBytes = session.KvCacheBytes;
 
         var decode = Stopwatch.StartNew();
         int generated = 0;
@@ -55,7 +58,8 @@ internal static class GenerateCommand
         // Plain stderr, unwrapped, so the ids on stdout stay machine-readable.
         Console.Error.WriteLine(
             $"load {load.Elapsed.TotalMilliseconds:F0} ms | prompt {prompt.Length} tokens, {Rate(prompt.Length, prefill.Elapsed):F1} t/s | " +
-            $"generated {generated} tokens, {Rate(Math.Max(generated - 1, 0), decode.Elapsed):F1} t/s | KV cache {session.KvCacheBytes / (1024.0 * 1024.0):F1} MiB");
+            $"generated {generated} tokens, {Rate(Math.Max(generated - 1, 0), decode.Elapsed):F1} t/s | " +
+            $"KV cache {compressedBytes / (1024.0 * 1024.0):F2} MiB after prefill ({kvSpec}), {session.KvCacheBytes / (1024.0 * 1024.0):F2} MiB at the end ({session.Cache.TotalCount} entries)");
         return 0;
     }
 

@@ -1,4 +1,5 @@
 using LongCtx.Attention;
+using LongCtx.KvCache;
 using LongCtx.Tensors;
 
 namespace LongCtx.Models;
@@ -16,8 +17,9 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     /// <summary>
     /// Runs <paramref name="tokens"/> (at most <see cref="ForwardState.MaxBatch"/>) at positions
     /// startPos.. and writes the logits of the last token into <see cref="ForwardState.Logits"/>.
+    /// <paramref name="hooks"/> (a press observing, a selector) run between the cache write and attention.
     /// </summary>
-    public void Forward(ForwardState s, ReadOnlySpan<int> tokens, int startPos, KvCache.KvCache cache)
+    public void Forward(ForwardState s, ReadOnlySpan<int> tokens, int startPos, KvCache.KvCache cache, KvHooks? hooks = null)
     {
         int n = tokens.Length;
         int d = _c.EmbeddingLength, hd = _c.HeadDim, hdv = _c.ValueHeadDim;
@@ -70,8 +72,11 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
                 cache.Write(l, startPos + t, k.Slice(t * nk, nk), v.Slice(t * nv, nv));
             }
 
+            // KV methods: record queries for a press, let a selector choose the entries to read
+            KvSelection? selection = hooks?.BeforeAttention(l, s.Q, startPos, n, cache);
+
             // Causal attention over the cache; GQA: query head h reads KV head h / kvGroup
-            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, l, startPos, n, _c));
+            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, l, n, _c, selection));
 
             // Output projection and residual: x += W_o · att                       [n, d]
             MatMul(b.Output, s.Att.AsSpan(0, n * _c.HeadCount * hdv), n, xb, s);
@@ -113,8 +118,11 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
 
     private static void Add(Span<float> x, ReadOnlySpan<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
 
-    /// <summary>One (token, query head) pair per work item.</summary>
-    private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, int n, ModelConfig c) : IParallelWork
+    /// <summary>
+    /// One (token, query head) pair per work item. Token t of the batch sees the entries before
+    /// the batch and the batch's first t + 1 (each head's entries are in position order).
+    /// </summary>
+    private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int n, ModelConfig c, KvSelection? selection) : IParallelWork
     {
         public void Execute(int start, int end)
         {
@@ -122,10 +130,18 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
             float scale = 1f / MathF.Sqrt(hd);
             for (int item = start; item < end; item++)
             {
-                int t = item / heads, h = item % heads;
-                DenseAttention.Head(
-                    s.Q.AsSpan((t * heads + h) * hd, hd), cache, layer, h / c.KvGroup, startPos + t + 1, scale,
-                    s.Att.AsSpan((t * heads + h) * hdv, hdv), batched: n > 1);
+                int t = item / heads, h = item % heads, kvHead = h / c.KvGroup;
+                KvHeadView head = cache.Head(layer, kvHead);
+                ReadOnlySpan<float> q = s.Q.AsSpan((t * heads + h) * hd, hd);
+                Span<float> output = s.Att.AsSpan((t * heads + h) * hdv, hdv);
+                if (selection != null && selection.TryGet(kvHead, out ReadOnlySpan<int> chosen))
+                {
+                    DenseAttention.HeadSelected(q, head, chosen, scale, output);
+                }
+                else
+                {
+                    DenseAttention.Head(q, head, head.Count - (n - 1 - t), scale, output, batched: n > 1);
+                }
             }
         }
     }

@@ -1,0 +1,43 @@
+using System.CommandLine;
+using System.Diagnostics;
+using LongCtx.Generation;
+using LongCtx.KvCache;
+using LongCtx.Models;
+
+namespace LongCtx.Cli;
+
+/// <summary>The options that choose a model and size its session (-m, -c, -t, --kv-type), shared by generate and chat.</summary>
+internal sealed class ModelArgs
+{
+    private readonly Option<FileInfo?> _model = new("--model", "-m") { Description = $"GGUF model file (default: the built-in model, {BuiltinModel.RelativePath})" };
+    private readonly Option<int> _ctx = new("--ctx-size", "-c") { Description = "Context size in tokens (0 = min(model's, 4096))", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _threads = new("--threads", "-t") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+    private readonly Option<KvCacheType> _kvType = new("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(_model);
+        command.Options.Add(_ctx);
+        command.Options.Add(_threads);
+        command.Options.Add(_kvType);
+    }
+
+    /// <summary>Loads the model and opens a session; <paramref name="loadTime"/> covers both (llama.cpp's "load time").</summary>
+    public (Model Model, Session Session) Load(ParseResult parse, out TimeSpan loadTime)
+    {
+        string path = BuiltinModel.Resolve(parse.GetValue(_model));
+        long start = Stopwatch.GetTimestamp();
+        Model model = Model.Load(path, new ModelOptions { Threads = parse.GetValue(_threads) });
+        try
+        {
+            var session = new Session(model, new SessionOptions { ContextSize = parse.GetValue(_ctx), KvCacheType = parse.GetValue(_kvType) });
+            loadTime = Stopwatch.GetElapsedTime(start);
+            return (model, session);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+}

@@ -4,6 +4,7 @@ using LongCtx.Cli;
 var root = new RootCommand("LongCtx: long-context LLM inference on the CPU, for the GGUF files you already have.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(SynthesizeCommand.Create());
 // The eval engine runs models with their own tokenizer (Model.Tokenizer).

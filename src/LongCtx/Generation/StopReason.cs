@@ -14,4 +14,7 @@ public enum StopReason
 
     /// <summary>The token budget is spent.</summary>
     MaxTokens,
+
+    /// <summary>The session's context is full: no position is left for another token.</summary>
+    ContextFull,
 }

@@ -40,8 +40,9 @@ public sealed class SessionEngineTests : IClassFixture<TempDirFixture>, IDisposa
         Assert.Equal(1 + 27, r.PromptTokens);
         Assert.Equal(12, r.GeneratedTokens);
         Assert.True(r.PrefillTokensPerSecond > 0 && r.DecodeTokensPerSecond > 0);
-        // F16 cache of 2 layers x (K + V) x 2 KV heads x 16 dims x (28 + 12) positions x 2 bytes.
-        Assert.Equal(2L * 2 * 2 * 16 * (28 + 12) * 2, r.KvBytes);
+        // F16 cache of 2 layers x 2 KV heads x (28 + 12) positions, each (K + V) x 16 dims x 2 bytes
+        // plus its original position (4 bytes).
+        Assert.Equal(2L * 2 * (28 + 12) * ((2 * 16 * 2) + 4), r.KvBytes);
 
         var session = new Session(_model, new SessionOptions { ContextSize = 40 });
         ReadOnlySpan<float> logits = session.Prefill(new ByteTokenizer().Encode("The grass is green. Answer:", true, true));
@@ -96,7 +97,8 @@ public sealed class SessionEngineTests : IClassFixture<TempDirFixture>, IDisposa
         Assert.Equal(3, engine.PromptOverhead);
         EngineResult f16 = engine.Generate("abc", "", "full", 4), f32 = engine.Generate("abc", "", "f32", 4);
         Assert.Equal(1, afterPrefill);
-        Assert.Equal(2 * f16.KvBytes, f32.KvBytes);
+        // Per cached entry: F16 holds 2 x 16 x 2 bytes of K and V, F32 twice that; both keep a 4-byte position.
+        Assert.Equal(f16.KvBytes / ((2 * 16 * 2) + 4) * ((2 * 16 * 4) + 4), f32.KvBytes);
         Assert.Throws<ArgumentException>(() => engine.Generate("abc", "", "other", 4));
     }
 }

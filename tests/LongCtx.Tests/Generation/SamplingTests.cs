@@ -191,14 +191,20 @@ public sealed class SamplingTests
             {
                 chain.Accept(chain.Sample(logits)); // warm up (JIT, tiering)
             }
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 100; i++)
+            // A per-token allocation shows in every round; the runtime's one-off work (tiered JIT
+            // promotion, which can land in any round on a loaded machine) does not repeat.
+            long allocated = long.MaxValue;
+            for (int round = 0; round < 3 && allocated != 0; round++)
             {
-                logits[i % vocab] += 0.5f;
-                chain.Accept(chain.Sample(logits));
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 100; i++)
+                {
+                    logits[i % vocab] += 0.5f;
+                    chain.Accept(chain.Sample(logits));
+                }
+                allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             }
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            Assert.True(allocated == 0, $"{options}: {allocated} bytes over 100 tokens");
+            Assert.True(allocated == 0, $"{options}: {allocated} bytes over 100 tokens in each of 3 rounds");
         }
     }
 

@@ -10,7 +10,7 @@ internal sealed record GenerationParameters(
     /// <summary>OpenAI allows at most four stop sequences.</summary>
     private const int MaxStops = 4;
 
-    public static GenerationParameters Parse(JsonElement root, ServerOptions options)
+    public static GenerationParameters Parse(JsonElement root, ServerOptions options, IReadOnlyList<int> endOfGeneration)
     {
         string? model = OptionalString(root, "model");
         var sampling = new SamplingOptions();
@@ -45,6 +45,16 @@ internal sealed record GenerationParameters(
                 throw ApiException.BadParameter("seed", "seed must be an integer.");
             }
             sampling = sampling with { Seed = unchecked((uint)s) };
+        }
+        if (root.TryGetProperty("ignore_eos", out JsonElement ie) && ie.ValueKind == JsonValueKind.True)
+        {
+            // llama.cpp's extension: end-of-generation tokens are banned (logit -inf), so only max_tokens or a stop string ends the answer.
+            var bias = new Dictionary<int, float>();
+            foreach (int token in endOfGeneration)
+            {
+                bias[token] = float.NegativeInfinity;
+            }
+            sampling = sampling with { LogitBias = bias };
         }
         int? maxTokens = PositiveInt(root, "max_completion_tokens") ?? PositiveInt(root, "max_tokens");
         if (PositiveInt(root, "n") is int n && n != 1)

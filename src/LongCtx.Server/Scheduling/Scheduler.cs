@@ -21,7 +21,7 @@ internal sealed class Scheduler : IDisposable
     private readonly SessionOptions _sessionOptions;
     private readonly int _parallel, _prefillChunk;
     private readonly ServerMetrics _metrics;
-    private readonly Channel<SequenceRequest> _queue = Channel.CreateUnbounded<SequenceRequest>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<SequenceRequest> _queue = Channel.CreateUnbounded<SequenceRequest>();   // multi-reader form: it can count (the queue-length gauge)
     private readonly List<ActiveSequence> _active = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
@@ -78,8 +78,9 @@ internal sealed class Scheduler : IDisposable
                 {
                     done = sequence.Step(_metrics);
                 }
-                catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException)
+                catch (Exception e)
                 {
+                    // One failed sequence must not take the loop (and every other stream) down; its session is dropped.
                     sequence.Request.Events.Writer.TryWrite(new FailedEvent(e.Message));
                     sequence.Request.Events.Writer.TryComplete();
                     done = true;
@@ -112,7 +113,7 @@ internal sealed class Scheduler : IDisposable
             {
                 _active.Add(new ActiveSequence(request, _model, _sessionOptions, _prefillChunk));
             }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or OutOfMemoryException)
+            catch (Exception e)
             {
                 request.Events.Writer.TryWrite(new FailedEvent(e.Message));
                 request.Events.Writer.TryComplete();

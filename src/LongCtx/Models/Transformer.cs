@@ -71,7 +71,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
             }
 
             // Causal attention over the cache; GQA: query head h reads KV head h / kvGroup
-            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, l, startPos, n, _c));
+            Attend(s, cache, l, startPos, n);
 
             // Output projection and residual: x += W_o · att                       [n, d]
             MatMul(b.Output, s.Att.AsSpan(0, n * _c.HeadCount * hdv), n, xb, s);
@@ -96,6 +96,27 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
         MatMul(_w.Output, last, 1, s.Logits, s);
     }
 
+    /// <summary>
+    /// Attention of the batch over the cache: with an F16 cache on AVX-512, each KV head's query
+    /// group at once (<see cref="TiledAttention"/>, same sums as <see cref="DenseAttention"/>), else head by head.
+    /// </summary>
+    private void Attend(ForwardState s, KvCache.KvCache cache, int layer, int startPos, int n)
+    {
+        if (cache.Type != KvCache.KvCacheType.F16 || !TiledAttention.Available || _c.ValueHeadDim % 16 != 0)
+        {
+            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, layer, startPos, n, _c));
+        }
+        else if (n == 1)
+        {
+            pool.For(_c.HeadCountKv, new GroupDecodeWork(s, cache, layer, startPos, _c));
+        }
+        else
+        {
+            pool.For(_c.HeadCountKv, new GroupLoadWork(s, cache, layer, startPos + n, _c));
+            pool.For(n * _c.HeadCountKv, new GroupBatchWork(s, startPos, _c));
+        }
+    }
+
     private void MatMul(in WeightMatrix w, ReadOnlySpan<float> input, int n, Span<float> output, ForwardState s) =>
         Tensors.MatMul.Compute(w.Type, w.Data, w.Rows, w.Cols, input[..(n * w.Cols)], n, output[..(n * w.Rows)], pool, s.MatMul);
 
@@ -112,6 +133,47 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     }
 
     private static void Add(Span<float> x, ReadOnlySpan<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
+
+    /// <summary>One KV head's query group per work item, for a single token.</summary>
+    private readonly struct GroupDecodeWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, ModelConfig c) : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            int g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim, count = startPos + 1;
+            for (int kv = start; kv < end; kv++)
+            {
+                TiledAttention.Decode(s.Q.AsSpan(kv * g * hd, g * hd), g, cache.KeysF16(layer, kv, count), cache.ValuesF16(layer, kv, count),
+                    hd, hdv, count, 1f / MathF.Sqrt(hd), s.Att.AsSpan(kv * g * hdv, g * hdv));
+            }
+        }
+    }
+
+    /// <summary>Widens each KV head once for the whole batch.</summary>
+    private readonly struct GroupLoadWork(ForwardState s, KvCache.KvCache cache, int layer, int count, ModelConfig c) : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            for (int kv = start; kv < end; kv++)
+            {
+                s.BatchKv[kv].Load(cache.KeysF16(layer, kv, count), cache.ValuesF16(layer, kv, count), c.HeadDim, c.ValueHeadDim, count);
+            }
+        }
+    }
+
+    /// <summary>One (token, KV head) pair per work item: the group's query heads of that token.</summary>
+    private readonly struct GroupBatchWork(ForwardState s, int startPos, ModelConfig c) : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            int kvHeads = c.HeadCountKv, heads = c.HeadCount, g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim;
+            for (int item = start; item < end; item++)
+            {
+                int t = item / kvHeads, kv = item % kvHeads;
+                TiledAttention.Batch(s.Q.AsSpan((t * heads + kv * g) * hd, g * hd), g, s.BatchKv[kv], startPos + t + 1, 1f / MathF.Sqrt(hd),
+                    s.Att.AsSpan((t * heads + kv * g) * hdv, g * hdv));
+            }
+        }
+    }
 
     /// <summary>One (token, query head) pair per work item.</summary>
     private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, int n, ModelConfig c) : IParallelWork

@@ -37,7 +37,7 @@ internal static unsafe class Fp16
 /// <summary>Sixteen fp16 values to float at once (AVX-512), exact for every input including subnormals, ±∞ and NaN.</summary>
 internal static class Fp16x16
 {
-    private static readonly float Exp2P112 = BitConverter.UInt32BitsToSingle(0x77800000u);
+    private static Vector512<float> Exp2P112 => Vector512.Create(0x77800000u).AsSingle();
 
     /// <summary>
     /// Sign-extended, shifted into place and masked, the fp16 bits read as a float 2^-112 times
@@ -49,7 +49,7 @@ internal static class Fp16x16
     {
         var s = Avx512F.ConvertToVector512Int32(Vector256.Load((short*)p));
         var bits = (s << 13) & Vector512.Create(unchecked((int)0x8FFFE000));
-        var f = bits.AsSingle() * Vector512.Create(Exp2P112);
+        var f = bits.AsSingle() * Exp2P112;
         var special = Vector512.Equals(s & Vector512.Create(0x7C00), Vector512.Create(0x7C00));
         if (special == Vector512<int>.Zero)
         {

@@ -35,6 +35,16 @@ public static class Kernels
     /// <summary>The level the engine uses: <see cref="Best"/>, capped by <see cref="EnvironmentVariable"/>.</summary>
     public static KernelLevel Level { get; } = Cap(Best, Environment.GetEnvironmentVariable(EnvironmentVariable));
 
+    /// <summary>
+    /// Runs the kernels' static initializers (the fp16 table) when the assembly loads: kernels are
+    /// compiled straight to optimized code, and a class still uninitialized at that moment would
+    /// cost an initializer test inside their loops, with every vector register spilled around it.
+    /// </summary>
+#pragma warning disable CA2255 // the point is to run before any kernel is compiled
+    [System.Runtime.CompilerServices.ModuleInitializer]
+#pragma warning restore CA2255
+    internal static unsafe void Initialize() => _ = Fp16.Table;
+
     /// <summary>Whether this CPU can run <paramref name="level"/>.</summary>
     public static bool IsSupported(KernelLevel level) => level <= Best;
 

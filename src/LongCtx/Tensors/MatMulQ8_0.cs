@@ -86,6 +86,16 @@ internal static unsafe class MatMulQ8_0
         // A row quad's weights, repacked once per token panel: flipped quants, then the four scales.
         byte* packed = stackalloc byte[wide ? nb * PackedBlock + 64 : 1];
         packed = (byte*)(((nint)packed + 63) & ~(nint)63);
+        if (n < 4)
+        {
+            // One row at a time: a single sequential stream per thread is what the hardware
+            // prefetchers follow best (four interleaved rows ran at less than half the bandwidth).
+            for (int r = r0; r < r1; r++)
+            {
+                for (int t = 0; t < n; t++) j.Y[t * j.Rows + r] = Dot1(j, r, t);
+            }
+            return;
+        }
         // Token panels small enough for L2, so that a quad's weights are reused from L1 across them.
         int panel = Math.Max(4, (int)Math.Min(n, (256 * 1024 / j.A.RowBytes) & ~3L));
         for (int t0 = 0; t0 < n; t0 += panel)
@@ -112,23 +122,19 @@ internal static unsafe class MatMulQ8_0
 
     private const int PackedBlock = 4 * 32 + 4 * 4;
 
-    /// <summary>Rows r..r+3, block by block: the four rows' quants + 128, then their scales as float.</summary>
+    /// <summary>Rows r..r+3, block by block: the four rows' quants + 128, then their scales as float (read row after row).</summary>
     private static void Pack4(in MatMulJob j, int r, byte* dst)
     {
         int nb = j.Cols / 32;
-        long rb = j.RowBytes;
-        byte* w = j.Row(r);
-        for (int b = 0; b < nb; b++, w += BlockLayout.Q8_0Bytes, dst += PackedBlock)
+        float* table = Fp16.Table;
+        for (int k = 0; k < 4; k++)
         {
-            LoadW(w).Store(dst);
-            LoadW(w + rb).Store(dst + 32);
-            LoadW(w + 2 * rb).Store(dst + 64);
-            LoadW(w + 3 * rb).Store(dst + 96);
-            float* d = (float*)(dst + 128);
-            d[0] = Fp16.At(w);
-            d[1] = Fp16.At(w + rb);
-            d[2] = Fp16.At(w + 2 * rb);
-            d[3] = Fp16.At(w + 3 * rb);
+            byte* w = j.Row(r + k), d = dst;
+            for (int b = 0; b < nb; b++, w += BlockLayout.Q8_0Bytes, d += PackedBlock)
+            {
+                LoadW(w).Store(d + 32 * k);
+                ((float*)(d + 128))[k] = table[*(ushort*)w];
+            }
         }
     }
 
@@ -181,7 +187,9 @@ internal static unsafe class MatMulQ8_0
         Store4(y + 3 * rows, c01.GetUpper(), c11.GetUpper(), c21.GetUpper(), c31.GetUpper());
     }
 
-    private static readonly Vector256<byte> Flip = Vector256.Create((byte)0x80);
+    // A JIT constant, not a static readonly field: kernels compiled straight to optimized code
+    // (AggressiveOptimization) would otherwise test the class initializer inside their loops.
+    private static Vector256<byte> Flip => Vector256.Create((byte)0x80);
 
     /// <summary>Exact lane sums Σ4 w·a, as ggml's mul_sum_i8_pairs_float before its conversion.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -235,15 +243,16 @@ internal static unsafe class MatMulQ8_0
         byte* w = j.Row(r), a = j.A.Row(t);
         float* da = j.A.Scales + t * nb;
         int* ls = j.A.LaneBias + t * nb * 8;
+        float* table = Fp16.Table;
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++, w += BlockLayout.Q8_0Bytes, a += BlockLayout.Q8_0Bytes)
         {
             Vector256<sbyte> av = Vector256.Load((sbyte*)a + 2);
             Vector256<int> bias = Bias(ls + b * 8);
-            c0 = Step(c0, Vector256.Create(Fp16.At(w)), da + b, Lanes(LoadW(w), av, bias));
-            c1 = Step(c1, Vector256.Create(Fp16.At(w + rb)), da + b, Lanes(LoadW(w + rb), av, bias));
-            c2 = Step(c2, Vector256.Create(Fp16.At(w + 2 * rb)), da + b, Lanes(LoadW(w + 2 * rb), av, bias));
-            c3 = Step(c3, Vector256.Create(Fp16.At(w + 3 * rb)), da + b, Lanes(LoadW(w + 3 * rb), av, bias));
+            c0 = Step(c0, Vector256.Create(table[*(ushort*)(w)]), da + b, Lanes(LoadW(w), av, bias));
+            c1 = Step(c1, Vector256.Create(table[*(ushort*)(w + rb)]), da + b, Lanes(LoadW(w + rb), av, bias));
+            c2 = Step(c2, Vector256.Create(table[*(ushort*)(w + 2 * rb)]), da + b, Lanes(LoadW(w + 2 * rb), av, bias));
+            c3 = Step(c3, Vector256.Create(table[*(ushort*)(w + 3 * rb)]), da + b, Lanes(LoadW(w + 3 * rb), av, bias));
         }
         float* y = j.Y + t * j.Rows + r;
         y[0] = Hsum.Float8(c0);

@@ -16,7 +16,7 @@ internal static class GenerateCommand
         var tokens = new Option<string>("--tokens") { Description = "Prompt as token ids separated by spaces or commas, e.g. \"1 2 3\"", Required = true };
         var count = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate", DefaultValueFactory = _ => 16 };
         var ctx = new Option<int>("--ctx-size", "-c") { Description = "Context size in tokens (0 = min(model's, 4096))", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
         var kvType = new Option<KvCacheType>("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
         var command = new Command("generate", "Greedy generation from token ids") { model, tokens, count, ctx, threads, kvType };
         command.SetAction(parse => CliErrors.Run(() => Run(

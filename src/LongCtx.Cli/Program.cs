@@ -5,4 +5,5 @@ var root = new RootCommand("LongCtx: long-context LLM inference on the CPU, for 
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
 root.Subcommands.Add(SynthesizeCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

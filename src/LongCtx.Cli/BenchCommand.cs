@@ -144,7 +144,7 @@ internal static class BenchCommand
             AnsiConsole.MarkupLine($"{Markup.Escape(g.Key)}: peak RSS {g.Max(r => r.PeakRssBytes) / (1024.0 * 1024.0):F0} MiB");
         }
 
-        static string Cell(BenchResult? r) => r == null ? "-" : $"{r.TokensPerSecond:F1} ± {r.Stddev:F1}";
+        static string Cell(BenchResult? r) => r == null ? "-" : $"{r.TokensPerSecond:F1} ± {r.Stddev:F1} [grey](cpu {r.CpuTokensPerSecond:F0})[/]";
         static string Ratio(double x) => x >= 1 ? $"[green]{x:F2}[/]" : $"[yellow]{x:F2}[/]";
     }
 
@@ -249,6 +249,8 @@ internal sealed record BenchResult
     [System.Text.Json.Serialization.JsonPropertyName("stddev")] public double Stddev { get; init; }
     [System.Text.Json.Serialization.JsonPropertyName("samples")] public double[] Samples { get; init; } = [];
     [System.Text.Json.Serialization.JsonPropertyName("peak_rss_bytes")] public long PeakRssBytes { get; init; }
+    /// <summary>Tokens per second of the process's CPU time (best repetition): with one thread, a load-independent view on a busy machine.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("cpu_tokens_per_second")] public double CpuTokensPerSecond { get; init; }
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(BenchResult))]

@@ -33,14 +33,17 @@ internal static class BenchWorker
             int[] tokens = RandomTokens(rng, e.VocabSize, s.Prompt);
             e.Evaluate(tokens.AsSpan(0, Math.Min(16, tokens.Length))); // warm-up: JIT, scratch, threads
             var samples = new List<double>();
+            var cpu = new List<double>();
             for (int rep = 0; rep < s.Repetitions; rep++)
             {
                 e.Reset();
+                TimeSpan c0 = Process.GetCurrentProcess().TotalProcessorTime;
                 var clock = Stopwatch.StartNew();
                 e.Evaluate(tokens);
                 samples.Add(tokens.Length / clock.Elapsed.TotalSeconds);
+                cpu.Add(tokens.Length / (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalSeconds);
             }
-            Emit(engine, $"pp{s.Prompt}", samples);
+            Emit(engine, $"pp{s.Prompt}", samples, cpu);
         }
         if (s.Gen > 0)
         {
@@ -54,8 +57,10 @@ internal static class BenchWorker
                 int[] one = [rng.Next(e.VocabSize - 2)];
                 e.Evaluate(one); // warm-up
                 var samples = new List<double>();
+                var cpu = new List<double>();
                 for (int rep = 0; rep < s.Repetitions; rep++)
                 {
+                    TimeSpan c0 = Process.GetCurrentProcess().TotalProcessorTime;
                     var clock = Stopwatch.StartNew();
                     for (int i = 0; i < s.Gen; i++)
                     {
@@ -63,8 +68,9 @@ internal static class BenchWorker
                         e.Evaluate(one);
                     }
                     samples.Add(s.Gen / clock.Elapsed.TotalSeconds);
+                    cpu.Add(s.Gen / (Process.GetCurrentProcess().TotalProcessorTime - c0).TotalSeconds);
                 }
-                Emit(engine, depth == 0 ? $"tg{s.Gen}" : $"tg{s.Gen}@d{depth}", samples);
+                Emit(engine, depth == 0 ? $"tg{s.Gen}" : $"tg{s.Gen}@d{depth}", samples, cpu);
             }
         }
         return 0;
@@ -80,11 +86,11 @@ internal static class BenchWorker
         return t;
     }
 
-    private static void Emit(string engine, string test, List<double> samples)
+    private static void Emit(string engine, string test, List<double> samples, List<double> cpu)
     {
         double mean = samples.Average();
         double sd = samples.Count > 1 ? Math.Sqrt(samples.Sum(x => (x - mean) * (x - mean)) / (samples.Count - 1)) : 0;
-        var r = new BenchResult { Engine = engine, Test = test, TokensPerSecond = mean, Stddev = sd, Samples = samples.ToArray(), PeakRssBytes = PeakRss() };
+        var r = new BenchResult { Engine = engine, Test = test, TokensPerSecond = mean, Stddev = sd, Samples = samples.ToArray(), CpuTokensPerSecond = cpu.Max(), PeakRssBytes = PeakRss() };
         Console.WriteLine(JsonSerializer.Serialize(r, BenchJson.Default.BenchResult));
         Console.Out.Flush();
     }

@@ -76,7 +76,9 @@ internal static unsafe class MatMulQ8_0
     /// sums come from one vpdpbusd of the weights offset to unsigned (w + 128) with the signed
     /// activations, started from −128·Σa (precomputed per lane): the same exact integers as ggml's
     /// sign trick, in one instruction instead of three. With AVX-512 two tokens share one 16-lane
-    /// accumulator (lanes 0–7 and 8–15), so each conversion, scale and FMA does two chains at once.
+    /// accumulator (lanes 0–7 and 8–15), so each conversion, scale and FMA does two chains at once;
+    /// the tile is four rows by two tokens (four by four spilled accumulators: the JIT keeps them in
+    /// the registers the VNNI instruction also needs).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void X86(in MatMulJob j, int r0, int r1)
@@ -108,7 +110,7 @@ internal static unsafe class MatMulQ8_0
                 if (wide && t + 4 <= t1)
                 {
                     Pack4(j, r, packed);
-                    for (; t + 4 <= t1; t += 4) Tile4x4Wide(j, r, t, packed);
+                    for (; t + 2 <= t1; t += 2) Tile4x2Wide(j, r, t, packed);
                 }
                 for (; t + 4 <= t1; t += 4) Tile4x4(j, r, t);
                 for (; t < t1; t++) Tile4x1(j, r, t);
@@ -118,6 +120,32 @@ internal static unsafe class MatMulQ8_0
                 for (int t = t0; t < t1; t++) j.Y[t * j.Rows + r] = Dot1(j, r, t);
             }
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2Wide(in MatMulJob j, int r, int t, byte* packed)
+    {
+        int nb = j.Cols / 32;
+        long ab = j.A.RowBytes;
+        byte* a = j.A.Row(t) + 2;
+        float* da = j.A.Scales + t * nb;
+        int* ls = j.A.LaneBias + t * nb * 8;
+        int lStride = nb * 8;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int b = 0; b < nb; b++, packed += PackedBlock, a += BlockLayout.Q8_0Bytes, da++, ls += 8)
+        {
+            float* dw = (float*)(packed + 128);
+            Vector256<sbyte> a0 = Vector256.Load((sbyte*)a), a1 = Vector256.Load((sbyte*)(a + ab));
+            Vector512<float> s01 = Vector256.Create(da[0]).ToVector512Unsafe().WithUpper(Vector256.Create(da[nb]));
+            c0 = Step2(c0, s01, dw, packed, a0, ls, a1, ls + lStride);
+            c1 = Step2(c1, s01, dw + 1, packed + 32, a0, ls, a1, ls + lStride);
+            c2 = Step2(c2, s01, dw + 2, packed + 64, a0, ls, a1, ls + lStride);
+            c3 = Step2(c3, s01, dw + 3, packed + 96, a0, ls, a1, ls + lStride);
+        }
+        int rows = j.Rows;
+        float* y = j.Y + t * rows + r;
+        Store4(y, c0.GetLower(), c1.GetLower(), c2.GetLower(), c3.GetLower());
+        Store4(y + rows, c0.GetUpper(), c1.GetUpper(), c2.GetUpper(), c3.GetUpper());
     }
 
     private const int PackedBlock = 4 * 32 + 4 * 4;
@@ -148,43 +176,6 @@ internal static unsafe class MatMulQ8_0
         Vector512<int> lanes = AvxVnni.MultiplyWideningAndAdd(Vector256.Load(i0), wv, a0).ToVector512Unsafe()
             .WithUpper(AvxVnni.MultiplyWideningAndAdd(Vector256.Load(i1), wv, a1));
         return Avx512F.FusedMultiplyAdd(da * Vector512.Create(*dw), Avx512F.ConvertToVector512Single(lanes), acc);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile4x4Wide(in MatMulJob j, int r, int t, byte* packed)
-    {
-        int nb = j.Cols / 32;
-        long ab = j.A.RowBytes;
-        byte* a = j.A.Row(t) + 2;
-        float* da = j.A.Scales + t * nb;
-        int* ls = j.A.LaneBias + t * nb * 8;
-        int lStride = nb * 8;
-        // c{row}{token pair}: lanes 0–7 the first token's chain, 8–15 the second's.
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int b = 0; b < nb; b++, packed += PackedBlock, a += BlockLayout.Q8_0Bytes, da++, ls += 8)
-        {
-            float* dw = (float*)(packed + 128);
-            Vector256<sbyte> a0 = Vector256.Load((sbyte*)a), a1 = Vector256.Load((sbyte*)(a + ab));
-            Vector512<float> s01 = Vector256.Create(da[0]).ToVector512Unsafe().WithUpper(Vector256.Create(da[nb]));
-            c00 = Step2(c00, s01, dw, packed, a0, ls, a1, ls + lStride);
-            c10 = Step2(c10, s01, dw + 1, packed + 32, a0, ls, a1, ls + lStride);
-            c20 = Step2(c20, s01, dw + 2, packed + 64, a0, ls, a1, ls + lStride);
-            c30 = Step2(c30, s01, dw + 3, packed + 96, a0, ls, a1, ls + lStride);
-
-            Vector256<sbyte> a2 = Vector256.Load((sbyte*)(a + 2 * ab)), a3 = Vector256.Load((sbyte*)(a + 3 * ab));
-            Vector512<float> s23 = Vector256.Create(da[2 * nb]).ToVector512Unsafe().WithUpper(Vector256.Create(da[3 * nb]));
-            c01 = Step2(c01, s23, dw, packed, a2, ls + 2 * lStride, a3, ls + 3 * lStride);
-            c11 = Step2(c11, s23, dw + 1, packed + 32, a2, ls + 2 * lStride, a3, ls + 3 * lStride);
-            c21 = Step2(c21, s23, dw + 2, packed + 64, a2, ls + 2 * lStride, a3, ls + 3 * lStride);
-            c31 = Step2(c31, s23, dw + 3, packed + 96, a2, ls + 2 * lStride, a3, ls + 3 * lStride);
-        }
-        int rows = j.Rows;
-        float* y = j.Y + t * rows + r;
-        Store4(y, c00.GetLower(), c10.GetLower(), c20.GetLower(), c30.GetLower());
-        Store4(y + rows, c00.GetUpper(), c10.GetUpper(), c20.GetUpper(), c30.GetUpper());
-        Store4(y + 2 * rows, c01.GetLower(), c11.GetLower(), c21.GetLower(), c31.GetLower());
-        Store4(y + 3 * rows, c01.GetUpper(), c11.GetUpper(), c21.GetUpper(), c31.GetUpper());
     }
 
     // A JIT constant, not a static readonly field: kernels compiled straight to optimized code

@@ -90,11 +90,14 @@ internal static unsafe class MatMulQ8_0
         packed = (byte*)(((nint)packed + 63) & ~(nint)63);
         if (n < 4)
         {
-            // One row at a time: a single sequential stream per thread is what the hardware
-            // prefetchers follow best (four interleaved rows ran at less than half the bandwidth).
-            for (int r = r0; r < r1; r++)
+            // Four far-apart sequential streams per thread (the row range in quarters, one row of each
+            // at a time): 4 FMA chains in flight and prefetchers that see plain streams. Adjacent rows
+            // interleaved ran at a third of that; one row at a time at three quarters.
+            int q = (r1 - r0) / 4;
+            for (int t = 0; t < n; t++)
             {
-                for (int t = 0; t < n; t++) j.Y[t * j.Rows + r] = Dot1(j, r, t);
+                for (int r = r0; r < r0 + q; r++) Dot4(j, r, q, t);
+                for (int r = r0 + 4 * q; r < r1; r++) j.Y[t * j.Rows + r] = Dot1(j, r, t);
             }
             return;
         }
@@ -205,6 +208,33 @@ internal static unsafe class MatMulQ8_0
     /// <summary>The start of the VNNI lane sums: −128·Σ4 a (precomputed), undoing the +128 offset of the weights.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<int> Bias(int* laneBias) => AvxVnni.IsSupported ? Vector256.Load(laneBias) : default;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4(in MatMulJob j, int r, int q, int t)
+    {
+        int nb = j.Cols / 32;
+        long step = q * j.RowBytes;
+        byte* w = j.Row(r), a = j.A.Row(t);
+        float* da = j.A.Scales + t * nb;
+        int* ls = j.A.LaneBias + t * nb * 8;
+        float* table = Fp16.Table;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int b = 0; b < nb; b++, w += BlockLayout.Q8_0Bytes, a += BlockLayout.Q8_0Bytes)
+        {
+            Vector256<sbyte> av = Vector256.Load((sbyte*)a + 2);
+            Vector256<int> bias = Bias(ls + b * 8);
+            Vector256<float> s = Vector256.Create(da[b]);
+            c0 = Fma.MultiplyAdd(s * Vector256.Create(table[*(ushort*)w]), Avx.ConvertToVector256Single(Lanes(LoadW(w), av, bias)), c0);
+            c1 = Fma.MultiplyAdd(s * Vector256.Create(table[*(ushort*)(w + step)]), Avx.ConvertToVector256Single(Lanes(LoadW(w + step), av, bias)), c1);
+            c2 = Fma.MultiplyAdd(s * Vector256.Create(table[*(ushort*)(w + 2 * step)]), Avx.ConvertToVector256Single(Lanes(LoadW(w + 2 * step), av, bias)), c2);
+            c3 = Fma.MultiplyAdd(s * Vector256.Create(table[*(ushort*)(w + 3 * step)]), Avx.ConvertToVector256Single(Lanes(LoadW(w + 3 * step), av, bias)), c3);
+        }
+        float* y = j.Y + t * j.Rows + r;
+        y[0] = Hsum.Float8(c0);
+        y[q] = Hsum.Float8(c1);
+        y[2 * q] = Hsum.Float8(c2);
+        y[3 * q] = Hsum.Float8(c3);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float Dot1(in MatMulJob j, int r, int t)

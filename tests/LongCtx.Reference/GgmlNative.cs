@@ -49,6 +49,9 @@ public static unsafe class GgmlNative
     [DllImport(Cpu)] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_bf16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q8_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q5_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Base)] public static extern void quantize_row_q5_0_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q5_0(void* x, float* y, long k);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q4_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q4_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q5_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
@@ -71,6 +74,7 @@ public static unsafe class GgmlNative
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_f16")] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_bf16")] public static extern void ggml_vec_dot_bf16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q8_0_q8_0")] public static extern void ggml_vec_dot_q8_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q5_0_q8_0")] public static extern void ggml_vec_dot_q5_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q4_0_q8_0")] public static extern void ggml_vec_dot_q4_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q4_K_q8_K")] public static extern void ggml_vec_dot_q4_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q5_K_q8_K")] public static extern void ggml_vec_dot_q5_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);

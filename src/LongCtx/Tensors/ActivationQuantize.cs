@@ -12,13 +12,13 @@ public static class ActivationQuantize
 {
     /// <summary>
     /// The type activations are converted to before a dot with weights of <paramref name="weightType"/>:
-    /// Q8_0 for Q8_0/Q4_0, Q8_K for Q4_K/Q5_K/Q6_K, and the weight type itself for F32/F16/BF16.
+    /// Q8_0 for Q8_0/Q4_0/Q5_0, Q8_K for Q4_K/Q5_K/Q6_K, and the weight type itself for F32/F16/BF16.
     /// </summary>
     /// <exception cref="ArgumentException">The weight type is not supported.</exception>
     public static GgmlType VecDotType(GgmlType weightType) => weightType switch
     {
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => weightType,
-        GgmlType.Q8_0 or GgmlType.Q4_0 => GgmlType.Q8_0,
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => GgmlType.Q8_0,
         GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => GgmlType.Q8_K,
         _ => throw new ArgumentException($"no matmul for {GgmlTypeInfo.Name(weightType)} weights", nameof(weightType)),
     };

@@ -85,14 +85,25 @@ public static class MatMul
     {
         GgmlType.Q8_0 => level switch
         {
-            KernelLevel.Scalar => &MatMulQ8_0.Scalar,
-            KernelLevel.Portable => &MatMulQ8_0.Portable,
-            _ => &MatMulQ8_0.X86,
+            KernelLevel.Scalar => &MatMulQ32<Q8_0Block>.Scalar,
+            KernelLevel.Portable => &MatMulQ32<Q8_0Block>.Portable,
+            _ => &MatMulQ32<Q8_0Block>.X86,
+        },
+        GgmlType.Q4_0 => level switch
+        {
+            KernelLevel.Scalar => &MatMulQ32<Q4_0Block>.Scalar,
+            KernelLevel.Portable => &MatMulQ32<Q4_0Block>.Portable,
+            _ => &MatMulQ32<Q4_0Block>.X86,
+        },
+        GgmlType.Q5_0 => level switch
+        {
+            KernelLevel.Scalar => &MatMulQ32<Q5_0Block>.Scalar,
+            KernelLevel.Portable => &MatMulQ32<Q5_0Block>.Portable,
+            _ => &MatMulQ32<Q5_0Block>.X86,
         },
         GgmlType.F32 => &RowWise.F32,
         GgmlType.F16 => &RowWise.F16,
         GgmlType.BF16 => &RowWise.BF16,
-        GgmlType.Q4_0 => &RowWise.Q4_0,
         GgmlType.Q4_K => &RowWise.Q4_K,
         GgmlType.Q5_K => &RowWise.Q5_K,
         GgmlType.Q6_K => &RowWise.Q6_K,
@@ -119,7 +130,6 @@ public static class MatMul
         public static void F32(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F32);
         public static void F16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F16);
         public static void BF16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.BF16);
-        public static void Q4_0(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotQ8.Q4_0);
         public static void Q4_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q4_K);
         public static void Q5_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q5_K);
         public static void Q6_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q6_K);

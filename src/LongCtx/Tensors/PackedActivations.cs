@@ -20,7 +20,7 @@ internal unsafe struct PackedActivations
     public long RowBytes;
     /// <summary>Q8_0: the scale d of block b of token t as float, at [t·blocks + b].</summary>
     public float* Scales;
-    /// <summary>Q8_0: −128 · Σ of elements 4l..4l+3 of block b of token t, at [(t·blocks + b)·8 + l] (see <see cref="MatMulQ8_0"/>).</summary>
+    /// <summary>Q8_0: −128 · Σ of elements 4l..4l+3 of block b of token t, at [(t·blocks + b)·8 + l] (see <see cref="MatMulQ32{TBlock}"/>).</summary>
     public int* LaneBias;
     /// <summary>Q8_0: Σ of the 32 elements of block b of token t, at [t·blocks + b].</summary>
     public int* BlockSums;

@@ -10,10 +10,10 @@ namespace LongCtx.Tests.Tensors;
 /// </summary>
 public unsafe class MatMulKernelTests
 {
-    private static readonly GgmlType[] Types = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+    private static readonly GgmlType[] Types = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     /// <summary>Types whose x86 kernels sum in exactly ggml's order.</summary>
-    private static readonly GgmlType[] BitExact = [GgmlType.Q8_0];
+    private static readonly GgmlType[] BitExact = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0];
 
     public MatMulKernelTests() => GgmlNative.EnsureCpuInit();
 
@@ -146,6 +146,8 @@ public unsafe class MatMulKernelTests
                     case (GgmlType.Q8_0, true): GgmlNative.Zen4.ggml_vec_dot_q8_0_q8_0(n, &s, 0, w, 0, a, 0, 1); break;
                     case (GgmlType.Q4_0, false): GgmlNative.ggml_vec_dot_q4_0_q8_0(n, &s, 0, w, 0, a, 0, 1); break;
                     case (GgmlType.Q4_0, true): GgmlNative.Zen4.ggml_vec_dot_q4_0_q8_0(n, &s, 0, w, 0, a, 0, 1); break;
+                    case (GgmlType.Q5_0, false): GgmlNative.ggml_vec_dot_q5_0_q8_0(n, &s, 0, w, 0, a, 0, 1); break;
+                    case (GgmlType.Q5_0, true): GgmlNative.Zen4.ggml_vec_dot_q5_0_q8_0(n, &s, 0, w, 0, a, 0, 1); break;
                     case (GgmlType.Q4_K, false): GgmlNative.ggml_vec_dot_q4_K_q8_K(n, &s, 0, w, 0, a, 0, 1); break;
                     case (GgmlType.Q4_K, true): GgmlNative.Zen4.ggml_vec_dot_q4_K_q8_K(n, &s, 0, w, 0, a, 0, 1); break;
                     case (GgmlType.Q5_K, false): GgmlNative.ggml_vec_dot_q5_K_q8_K(n, &s, 0, w, 0, a, 0, 1); break;

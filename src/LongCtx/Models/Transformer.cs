@@ -118,7 +118,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     }
 
     private void MatMul(in WeightMatrix w, ReadOnlySpan<float> input, int n, Span<float> output, ForwardState s) =>
-        Tensors.MatMul.Compute(w.Type, w.Data, w.Rows, w.Cols, input[..(n * w.Cols)], n, output[..(n * w.Rows)], pool, s.MatMul);
+        Tensors.MatMul.Compute(w.Type, w.Data, w.Rows, w.Cols, input[..(n * w.Cols)], n, output[..(n * w.Rows)], pool, s.MatMul, Kernels.Level, w.Interleaved);
 
     private static void AddBias(Span<float> rows, float[]? bias)
     {

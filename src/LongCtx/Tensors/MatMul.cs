@@ -63,7 +63,7 @@ public static class MatMul
         {
             var work = new Work
             {
-                Kernel = Kernel(weightType, level),
+                Kernel = interleaved && weightType == GgmlType.Q4_0 && level >= KernelLevel.Avx2 ? &MatMulInterleaved.Q4_0 : Kernel(weightType, level),
                 Job = new MatMulJob
                 {
                     W = weights,

@@ -82,6 +82,27 @@ public unsafe class MatMulKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(8)]
+    public void InterleavedQ4_0IsBitExactWithGgmlRepackedGemv(int n)
+    {
+        if (!Kernels.IsSupported(KernelLevel.Avx2) || !GgmlNative.Zen4.Usable) return;
+        var m = new Problem(GgmlType.Q4_0, rows: 40, cols: 224, n, seed: 8);
+        byte[] repacked = m.RepackQ4_0x8();
+        foreach (KernelLevel level in new[] { KernelLevel.Avx2, KernelLevel.Avx512 })
+        {
+            if (!Kernels.IsSupported(level)) continue;
+            float[] got = m.Run(level, threads: 2, interleaved: true);
+            for (int t = 0; t < n; t++)
+            {
+                float[] expected = m.GgmlRepackedGemv(repacked, t);
+                Assert.Equal(expected, got.AsSpan(t * m.Rows, m.Rows).ToArray());
+            }
+        }
+    }
+
     private static int Cols(GgmlType type) => GgmlTypeInfo.BlockSize(type) == 256 ? 512 : GgmlTypeInfo.BlockSize(type) == 1 ? 200 : 224;
 
     /// <summary>Random weights and activations, the activations converted exactly as the kernels see them.</summary>
@@ -117,13 +138,51 @@ public unsafe class MatMulKernelTests
         public int Rows { get; }
         public int Cols { get; }
 
-        public float[] Run(KernelLevel level, int threads)
+        public float[] Run(KernelLevel level, int threads, bool interleaved = false)
         {
             var y = new float[_n * Rows];
             using var pool = new WorkerPool(threads);
             fixed (byte* w = _w)
             {
-                MatMul.Compute(_type, w, Rows, Cols, _x, _n, y, pool, new MatMulScratch(), level, interleaved: false);
+                MatMul.Compute(_type, w, Rows, Cols, _x, _n, y, pool, new MatMulScratch(), level, interleaved);
+            }
+            return y;
+        }
+
+        /// <summary>ggml's make_block_q4_0x8 (repack.cpp): per 8 rows and block, 8 scales then 16 runs of 8 bytes, nibbles XOR 0x88.</summary>
+        public byte[] RepackQ4_0x8()
+        {
+            int nb = Cols / 32, rb = (int)GgmlTypeInfo.RowSize(_type, Cols);
+            var out8 = new byte[Rows / 8 * nb * 144];
+            for (int x = 0; x < Rows / 8; x++)
+            {
+                for (int b = 0; b < nb; b++)
+                {
+                    int o = (x * nb + b) * 144;
+                    for (int i = 0; i < 8; i++)
+                    {
+                        int src = (8 * x + i) * rb + b * 18;
+                        out8[o + 2 * i] = _w[src];
+                        out8[o + 2 * i + 1] = _w[src + 1];
+                    }
+                    for (int i = 0; i < 16; i++)
+                    {
+                        int src = (8 * x + i % 8) * rb + b * 18 + 2 + (i / 8) * 8;
+                        for (int k = 0; k < 8; k++) out8[o + 16 + i * 8 + k] = (byte)(_w[src + k] ^ 0x88);
+                    }
+                }
+            }
+            return out8;
+        }
+
+        public float[] GgmlRepackedGemv(byte[] repacked, int t)
+        {
+            var y = new float[Rows];
+            fixed (byte* w = repacked)
+            fixed (byte* a0 = _a)
+            fixed (float* py = y)
+            {
+                GgmlNative.Zen4.ggml_gemv_q4_0_8x8_q8_0(Cols, py, (nuint)Rows, w, a0 + t * GgmlTypeInfo.RowSize(_act, Cols), 1, Rows);
             }
             return y;
         }

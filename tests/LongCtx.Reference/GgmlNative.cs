@@ -79,6 +79,8 @@ public static unsafe class GgmlNative
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q4_K_q8_K")] public static extern void ggml_vec_dot_q4_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q5_K_q8_K")] public static extern void ggml_vec_dot_q5_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
         [DllImport(Lib, EntryPoint = "ggml_vec_dot_q6_K_q8_K")] public static extern void ggml_vec_dot_q6_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_swiglu_f32")] public static extern void ggml_vec_swiglu_f32(int n, float* y, float* x, float* g);
+        [DllImport(Lib, EntryPoint = "ggml_vec_soft_max_f32")] public static extern double ggml_vec_soft_max_f32(int n, float* y, float* x, float max);
         [DllImport(Lib, EntryPoint = "ggml_gemv_q4_0_8x8_q8_0")] public static extern void ggml_gemv_q4_0_8x8_q8_0(int n, float* s, nuint bs, void* vx, void* vy, int nr, int nc);
         [DllImport(Lib, EntryPoint = "ggml_gemv_q4_K_8x8_q8_K")] public static extern void ggml_gemv_q4_K_8x8_q8_K(int n, float* s, nuint bs, void* vx, void* vy, int nr, int nc);
 #pragma warning restore CS1591

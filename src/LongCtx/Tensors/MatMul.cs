@@ -63,7 +63,7 @@ public static class MatMul
         {
             var work = new Work
             {
-                Kernel = interleaved && weightType == GgmlType.Q4_0 && level >= KernelLevel.Avx2 ? &MatMulInterleaved.Q4_0 : Kernel(weightType, level),
+                Kernel = Kernel(weightType, level, interleaved),
                 Job = new MatMulJob
                 {
                     W = weights,
@@ -80,9 +80,14 @@ public static class MatMul
         GC.KeepAlive(keepAlive);
     }
 
-    /// <summary>The kernel of a weight type at a level.</summary>
-    internal static unsafe delegate*<in MatMulJob, int, int, void> Kernel(GgmlType weightType, KernelLevel level) => weightType switch
+    /// <summary>The kernel of a weight type at a level, in llama.cpp's repacked order where <paramref name="interleaved"/> (x86 levels).</summary>
+    internal static unsafe delegate*<in MatMulJob, int, int, void> Kernel(GgmlType weightType, KernelLevel level, bool interleaved = false) => weightType switch
     {
+        GgmlType.Q4_0 when interleaved && level >= KernelLevel.Avx2 => &MatMulInterleaved.Q4_0,
+        GgmlType.Q4_K when interleaved && level >= KernelLevel.Avx2 => &MatMulK<Q4_KInterleavedBlock>.X86,
+        GgmlType.Q4_K when level >= KernelLevel.Avx2 => &MatMulK<Q4_KBlock>.X86,
+        GgmlType.Q5_K when level >= KernelLevel.Avx2 => &MatMulK<Q5_KBlock>.X86,
+        GgmlType.Q6_K when level >= KernelLevel.Avx2 => &MatMulK<Q6_KBlock>.X86,
         GgmlType.Q8_0 => level switch
         {
             KernelLevel.Scalar => &MatMulQ32<Q8_0Block>.Scalar,
@@ -130,9 +135,12 @@ public static class MatMul
         public static void F32(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F32);
         public static void F16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F16);
         public static void BF16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.BF16);
-        public static void Q4_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q4_K);
-        public static void Q5_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q5_K);
-        public static void Q6_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q6_K);
+        public static void Q4_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &Q4_KScalar);
+        public static void Q5_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &Q5_KScalar);
+        public static void Q6_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q6_KScalar);
+
+        private static float Q4_KScalar(byte* w, byte* a, int n) => DotK.Q45_KScalar(w, a, n, false);
+        private static float Q5_KScalar(byte* w, byte* a, int n) => DotK.Q45_KScalar(w, a, n, true);
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private static void Run(in MatMulJob j, int r0, int r1, delegate*<byte*, byte*, int, float> dot)

@@ -13,7 +13,7 @@ public unsafe class MatMulKernelTests
     private static readonly GgmlType[] Types = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     /// <summary>Types whose x86 kernels sum in exactly ggml's order.</summary>
-    private static readonly GgmlType[] BitExact = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0];
+    private static readonly GgmlType[] BitExact = [GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
 
     public MatMulKernelTests() => GgmlNative.EnsureCpuInit();
 

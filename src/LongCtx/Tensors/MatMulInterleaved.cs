@@ -11,6 +11,7 @@ namespace LongCtx.Tensors;
 /// at the end. The weights stay in the file's layout; the whole-block integer sums are reduced
 /// four or eight rows at a time.
 /// </summary>
+[SkipLocalsInit] // the panel buffer is written before it is read
 internal static unsafe class MatMulInterleaved
 {
     /// <summary>The x86 kernel (AVX2 + VNNI or AVX2 alone; AVX-512 for batches).</summary>
@@ -29,13 +30,30 @@ internal static unsafe class MatMulInterleaved
             }
             return;
         }
-        byte* packed = stackalloc byte[nb * PackedBlock + 64];
+        bool vnni = AvxVnni.IsSupported, bw = Avx512BW.IsSupported;
+        byte* packed = stackalloc byte[nb * Packed16Block + 64];
         packed = (byte*)(((nint)packed + 63) & ~(nint)63);
-        int panel = Math.Max(4, (int)Math.Min(n, (256 * 1024 / j.A.RowBytes) & ~3L));
+        // Token panels of up to 768 KiB of activations (most of L2): each panel repacks the weights once.
+        int panel = Math.Max(4, (int)Math.Min(n, (768 * 1024 / j.A.RowBytes) & ~3L));
         for (int t0 = 0; t0 < n; t0 += panel)
         {
             int t1 = Math.Min(n, t0 + panel);
             int r = r0;
+            for (; bw && r + 16 <= r1; r += 16)
+            {
+                Pack8(j, r, packed, Packed16Block, 0);
+                Pack8(j, r + 8, packed, Packed16Block, 32);
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) Tile16x4(j, r, t, packed);
+                for (; t < t1; t++) Tile16x1(j, r, t, packed);
+            }
+            for (; vnni && r + 8 <= r1; r += 8)
+            {
+                Pack8(j, r, packed, Packed8Block, 0);
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) Tile8x4(j, r, t, packed);
+                for (; t < t1; t++) Tile8x1(j, r, t, packed);
+            }
             for (; r + 4 <= r1; r += 4)
             {
                 Pack4(j, r, packed);
@@ -126,6 +144,175 @@ internal static unsafe class MatMulInterleaved
                 Q4_0Block.Load(w).Store(d + 32 * k);
                 ((float*)(d + 128))[k] = table[*(ushort*)w];
             }
+        }
+    }
+
+    private const int Packed8Block = 8 * 32 + 8 * 4;
+    private const int Packed16Block = 8 * 64 + 16 * 4;
+
+    /// <summary>Sixteen rows by four tokens, one zmm lane per row (AVX-512BW: vpmaddubsw, int16 sums of eight, vpmaddwd).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile16x4(in MatMulJob j, int r, int t, byte* packed)
+    {
+        int nb = j.Cols / 32;
+        long ab = j.A.RowBytes;
+        byte* a = j.A.Row(t) + 2;
+        float* da = j.A.Scales + t * nb;
+        int* bs = j.A.BlockSums + t * nb;
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int b = 0; b < nb; b++, packed += Packed16Block, a += BlockLayout.Q8_0Bytes, da++, bs++)
+        {
+            var w = new W16(packed);
+            Vector512<float> dw = Vector512.Load((float*)(packed + 512));
+            c0 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(w.Rows(a, bs[0])), dw * Vector512.Create(da[0]), c0);
+            c1 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(w.Rows(a + ab, bs[nb])), dw * Vector512.Create(da[nb]), c1);
+            c2 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(w.Rows(a + 2 * ab, bs[2 * nb])), dw * Vector512.Create(da[2 * nb]), c2);
+            c3 = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(w.Rows(a + 3 * ab, bs[3 * nb])), dw * Vector512.Create(da[3 * nb]), c3);
+        }
+        float* y = j.Y + t * j.Rows + r;
+        c0.Store(y);
+        c1.Store(y + j.Rows);
+        c2.Store(y + 2 * j.Rows);
+        c3.Store(y + 3 * j.Rows);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile16x1(in MatMulJob j, int r, int t, byte* packed)
+    {
+        int nb = j.Cols / 32;
+        byte* a = j.A.Row(t) + 2;
+        float* da = j.A.Scales + t * nb;
+        int* bs = j.A.BlockSums + t * nb;
+        Vector512<float> c = default;
+        for (int b = 0; b < nb; b++, packed += Packed16Block, a += BlockLayout.Q8_0Bytes)
+        {
+            c = Avx512F.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(new W16(packed).Rows(a, bs[b])), Vector512.Load((float*)(packed + 512)) * Vector512.Create(da[b]), c);
+        }
+        c.Store(j.Y + t * j.Rows + r);
+    }
+
+    /// <summary>One block of sixteen transposed rows (vector l: nibbles 4l..4l+3 of each row).</summary>
+    private readonly struct W16(byte* w)
+    {
+        private readonly Vector512<byte> _0 = Vector512.Load(w), _1 = Vector512.Load(w + 64), _2 = Vector512.Load(w + 128), _3 = Vector512.Load(w + 192);
+        private readonly Vector512<byte> _4 = Vector512.Load(w + 256), _5 = Vector512.Load(w + 320), _6 = Vector512.Load(w + 384), _7 = Vector512.Load(w + 448);
+
+        /// <summary>
+        /// The sixteen rows' whole-block sums with one token's block: nibble·a pairs by vpmaddubsw
+        /// (at most 15·127·2), eight of them summed in int16 (at most 30,720: exact), widened by
+        /// vpmaddwd, then −8·Σa.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector512<int> Rows(byte* a, int blockSum)
+        {
+            int* d = (int*)a;
+            Vector512<short> p0 = Avx512BW.MultiplyAddAdjacent(_0, Vector512.Create(d[0]).AsSByte()) + Avx512BW.MultiplyAddAdjacent(_1, Vector512.Create(d[1]).AsSByte());
+            Vector512<short> p1 = Avx512BW.MultiplyAddAdjacent(_2, Vector512.Create(d[2]).AsSByte()) + Avx512BW.MultiplyAddAdjacent(_3, Vector512.Create(d[3]).AsSByte());
+            Vector512<short> p2 = Avx512BW.MultiplyAddAdjacent(_4, Vector512.Create(d[4]).AsSByte()) + Avx512BW.MultiplyAddAdjacent(_5, Vector512.Create(d[5]).AsSByte());
+            Vector512<short> p3 = Avx512BW.MultiplyAddAdjacent(_6, Vector512.Create(d[6]).AsSByte()) + Avx512BW.MultiplyAddAdjacent(_7, Vector512.Create(d[7]).AsSByte());
+            return Avx512BW.MultiplyAddAdjacent((p0 + p1) + (p2 + p3), Vector512<short>.One) + Vector512.Create(-8 * blockSum);
+        }
+    }
+
+    /// <summary>
+    /// Rows r..r+7 transposed block by block, as ggml's repack does: vector l holds the four
+    /// nibbles (as bytes) l of each row, so that one vpdpbusd against a broadcast activation dword
+    /// adds to all eight rows' whole-block sums at once; then the eight scales.
+    /// </summary>
+    private static void Pack8(in MatMulJob j, int r, byte* dst, int blockStride, int offset)
+    {
+        int nb = j.Cols / 32, vstride = blockStride == Packed16Block ? 64 : 32;
+        long rb = j.RowBytes;
+        float* table = Fp16.Table;
+        byte* w = j.Row(r);
+        for (int b = 0; b < nb; b++, w += BlockLayout.Q4_0Bytes, dst += blockStride)
+        {
+            // 8×8 dword transpose: row k's dword l goes to vector l, lane k
+            Vector256<int> r0 = Q4_0Block.Load(w).AsInt32(), r1 = Q4_0Block.Load(w + rb).AsInt32();
+            Vector256<int> r2 = Q4_0Block.Load(w + 2 * rb).AsInt32(), r3 = Q4_0Block.Load(w + 3 * rb).AsInt32();
+            Vector256<int> r4 = Q4_0Block.Load(w + 4 * rb).AsInt32(), r5 = Q4_0Block.Load(w + 5 * rb).AsInt32();
+            Vector256<int> r6 = Q4_0Block.Load(w + 6 * rb).AsInt32(), r7 = Q4_0Block.Load(w + 7 * rb).AsInt32();
+            Vector256<int> t0 = Avx2.UnpackLow(r0, r1), t1 = Avx2.UnpackHigh(r0, r1), t2 = Avx2.UnpackLow(r2, r3), t3 = Avx2.UnpackHigh(r2, r3);
+            Vector256<int> t4 = Avx2.UnpackLow(r4, r5), t5 = Avx2.UnpackHigh(r4, r5), t6 = Avx2.UnpackLow(r6, r7), t7 = Avx2.UnpackHigh(r6, r7);
+            Vector256<long> u0 = Avx2.UnpackLow(t0.AsInt64(), t2.AsInt64()), u1 = Avx2.UnpackHigh(t0.AsInt64(), t2.AsInt64());
+            Vector256<long> u2 = Avx2.UnpackLow(t1.AsInt64(), t3.AsInt64()), u3 = Avx2.UnpackHigh(t1.AsInt64(), t3.AsInt64());
+            Vector256<long> u4 = Avx2.UnpackLow(t4.AsInt64(), t6.AsInt64()), u5 = Avx2.UnpackHigh(t4.AsInt64(), t6.AsInt64());
+            Vector256<long> u6 = Avx2.UnpackLow(t5.AsInt64(), t7.AsInt64()), u7 = Avx2.UnpackHigh(t5.AsInt64(), t7.AsInt64());
+            byte* o = dst + offset;
+            Avx2.Permute2x128(u0, u4, 0x20).Store((long*)o);
+            Avx2.Permute2x128(u1, u5, 0x20).Store((long*)(o + vstride));
+            Avx2.Permute2x128(u2, u6, 0x20).Store((long*)(o + 2 * vstride));
+            Avx2.Permute2x128(u3, u7, 0x20).Store((long*)(o + 3 * vstride));
+            Avx2.Permute2x128(u0, u4, 0x31).Store((long*)(o + 4 * vstride));
+            Avx2.Permute2x128(u1, u5, 0x31).Store((long*)(o + 5 * vstride));
+            Avx2.Permute2x128(u2, u6, 0x31).Store((long*)(o + 6 * vstride));
+            Avx2.Permute2x128(u3, u7, 0x31).Store((long*)(o + 7 * vstride));
+            float* d = (float*)(dst + 8 * vstride) + offset / 4;
+            for (int k = 0; k < 8; k++) d[k] = table[*(ushort*)(w + k * rb)];
+        }
+    }
+
+    /// <summary>Eight rows by four tokens, one lane per row: no reduction, one FMA chain per lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile8x4(in MatMulJob j, int r, int t, byte* packed)
+    {
+        int nb = j.Cols / 32;
+        long ab = j.A.RowBytes;
+        byte* a = j.A.Row(t) + 2;
+        float* da = j.A.Scales + t * nb;
+        int* bs = j.A.BlockSums + t * nb;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int b = 0; b < nb; b++, packed += Packed8Block, a += BlockLayout.Q8_0Bytes, da++, bs++)
+        {
+            var w = new W8(packed);
+            Vector256<float> dw = Vector256.Load((float*)(packed + 256));
+            c0 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(w.Rows(a, bs[0])), dw * Vector256.Create(da[0]), c0);
+            c1 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(w.Rows(a + ab, bs[nb])), dw * Vector256.Create(da[nb]), c1);
+            c2 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(w.Rows(a + 2 * ab, bs[2 * nb])), dw * Vector256.Create(da[2 * nb]), c2);
+            c3 = Fma.MultiplyAdd(Avx.ConvertToVector256Single(w.Rows(a + 3 * ab, bs[3 * nb])), dw * Vector256.Create(da[3 * nb]), c3);
+        }
+        float* y = j.Y + t * j.Rows + r;
+        c0.Store(y);
+        c1.Store(y + j.Rows);
+        c2.Store(y + 2 * j.Rows);
+        c3.Store(y + 3 * j.Rows);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile8x1(in MatMulJob j, int r, int t, byte* packed)
+    {
+        int nb = j.Cols / 32;
+        byte* a = j.A.Row(t) + 2;
+        float* da = j.A.Scales + t * nb;
+        int* bs = j.A.BlockSums + t * nb;
+        Vector256<float> c = default;
+        for (int b = 0; b < nb; b++, packed += Packed8Block, a += BlockLayout.Q8_0Bytes)
+        {
+            c = Fma.MultiplyAdd(Avx.ConvertToVector256Single(new W8(packed).Rows(a, bs[b])), Vector256.Load((float*)(packed + 256)) * Vector256.Create(da[b]), c);
+        }
+        c.Store(j.Y + t * j.Rows + r);
+    }
+
+    /// <summary>One block of eight transposed rows, held in registers across tokens.</summary>
+    private readonly struct W8(byte* w)
+    {
+        private readonly Vector256<byte> _0 = Vector256.Load(w), _1 = Vector256.Load(w + 32), _2 = Vector256.Load(w + 64), _3 = Vector256.Load(w + 96);
+        private readonly Vector256<byte> _4 = Vector256.Load(w + 128), _5 = Vector256.Load(w + 160), _6 = Vector256.Load(w + 192), _7 = Vector256.Load(w + 224);
+
+        /// <summary>The eight rows' whole-block sums Σ (nibble − 8)·a with one token's block: −8·Σa, then eight vpdpbusd.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Vector256<int> Rows(byte* a, int blockSum)
+        {
+            int* d = (int*)a;
+            Vector256<int> s = Vector256.Create(-8 * blockSum);
+            s = AvxVnni.MultiplyWideningAndAdd(s, _0, Vector256.Create(d[0]).AsSByte());
+            s = AvxVnni.MultiplyWideningAndAdd(s, _1, Vector256.Create(d[1]).AsSByte());
+            s = AvxVnni.MultiplyWideningAndAdd(s, _2, Vector256.Create(d[2]).AsSByte());
+            s = AvxVnni.MultiplyWideningAndAdd(s, _3, Vector256.Create(d[3]).AsSByte());
+            s = AvxVnni.MultiplyWideningAndAdd(s, _4, Vector256.Create(d[4]).AsSByte());
+            s = AvxVnni.MultiplyWideningAndAdd(s, _5, Vector256.Create(d[5]).AsSByte());
+            s = AvxVnni.MultiplyWideningAndAdd(s, _6, Vector256.Create(d[6]).AsSByte());
+            return AvxVnni.MultiplyWideningAndAdd(s, _7, Vector256.Create(d[7]).AsSByte());
         }
     }
 

@@ -11,6 +11,7 @@ namespace LongCtx.Tensors;
 /// lane over the blocks, then hsum_float_8. (Q4_0 weights that llama.cpp repacks sum in another
 /// order: MatMulInterleaved.)
 /// </summary>
+[SkipLocalsInit] // the panel buffer is written before it is read
 internal static unsafe class MatMulQ32<TBlock> where TBlock : struct, IQ32Block
 {
     /// <summary>The reference: plain loops, float accumulation per block.</summary>

@@ -89,7 +89,7 @@ public unsafe class MatMulKernelTests
     public void InterleavedQ4_0IsBitExactWithGgmlRepackedGemv(int n)
     {
         if (!Kernels.IsSupported(KernelLevel.Avx2) || !GgmlNative.Zen4.Usable) return;
-        var m = new Problem(GgmlType.Q4_0, rows: 40, cols: 224, n, seed: 8);
+        var m = new Problem(GgmlType.Q4_0, rows: 56, cols: 224, n, seed: 8);
         byte[] repacked = m.RepackQ4_0x8();
         foreach (KernelLevel level in new[] { KernelLevel.Avx2, KernelLevel.Avx512 })
         {

@@ -1,4 +1,5 @@
 using LongCtx.Gguf;
+using LongCtx.Tokenization;
 using Spectre.Console;
 
 namespace LongCtx.Cli;
@@ -12,7 +13,7 @@ internal static class CliErrors
         {
             return action();
         }
-        catch (Exception e) when (e is GgufFormatException or FileNotFoundException or ArgumentException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (e is GgufFormatException or FileNotFoundException or ArgumentException or InvalidOperationException or NotSupportedException or ChatTemplateException or IOException)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
             return 1;

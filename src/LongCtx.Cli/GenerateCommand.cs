@@ -1,65 +1,136 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using LongCtx.Generation;
-using LongCtx.KvCache;
+using LongCtx.Generation.Sampling;
 using LongCtx.Models;
+using LongCtx.Tokenization;
 
 namespace LongCtx.Cli;
 
-/// <summary><c>longctx generate</c>: greedy decoding from token ids (text in and out arrives with the tokenizer).</summary>
+/// <summary><c>longctx generate</c>: continue a prompt (text, a file, or token ids), streaming the text as it comes.</summary>
 internal static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "GGUF model file", Required = true };
-        var tokens = new Option<string>("--tokens") { Description = "Prompt as token ids separated by spaces or commas, e.g. \"1 2 3\"", Required = true };
-        var count = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate", DefaultValueFactory = _ => 16 };
-        var ctx = new Option<int>("--ctx-size", "-c") { Description = "Context size in tokens (0 = min(model's, 4096))", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
-        var kvType = new Option<KvCacheType>("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
-        var command = new Command("generate", "Greedy generation from token ids") { model, tokens, count, ctx, threads, kvType };
-        command.SetAction(parse => CliErrors.Run(() => Run(
-            parse.GetValue(model)!, parse.GetValue(tokens)!, parse.GetValue(count), parse.GetValue(ctx), parse.GetValue(threads), parse.GetValue(kvType))));
+        var models = new ModelArgs();
+        var sampling = new SamplingArgs(defaultMaxTokens: 128);
+        var prompt = new Option<string?>("--prompt", "-p") { Description = "Prompt text" };
+        var file = new Option<FileInfo?>("--file", "-f") { Description = "Read the prompt from a file (UTF-8), for long prompts" };
+        var tokens = new Option<string?>("--tokens") { Description = "Prompt as token ids separated by spaces or commas, e.g. \"1 2 3\"; the output is then token ids too" };
+        var chat = new Option<bool>("--chat") { Description = "Wrap the prompt in the model's chat template as a user message" };
+        var template = new Option<string?>("--chat-template") { Description = "Chat template: a llama.cpp name (chatml, llama3, ...) or a file with the template text; implies --chat" };
+        var system = new Option<string?>("--system") { Description = "System message; implies --chat" };
+        var command = new Command("generate", "Generate text after a prompt, streamed to stdout; timings on stderr") { prompt, file, tokens, chat, template, system };
+        models.AddTo(command);
+        sampling.AddTo(command);
+        command.SetAction(parse => CliErrors.Run(() =>
+        {
+            var input = new PromptInput(parse.GetValue(prompt), parse.GetValue(file), parse.GetValue(tokens),
+                parse.GetValue(chat) || parse.GetValue(template) != null || parse.GetValue(system) != null, parse.GetValue(template), parse.GetValue(system));
+            return Run(parse, models, sampling, input);
+        }));
         return command;
     }
 
-    private static int Run(FileInfo path, string tokenText, int count, int contextSize, int threads, KvCacheType kvType)
+    private sealed record PromptInput(string? Text, FileInfo? File, string? Tokens, bool Chat, string? Template, string? System);
+
+    private static int Run(ParseResult parse, ModelArgs models, SamplingArgs sampling, PromptInput input)
     {
-        int[] prompt = ParseTokens(tokenText);
-        var load = Stopwatch.StartNew();
-        using Model model = Model.Load(path.FullName, new ModelOptions { Threads = threads });
-        var session = new Session(model, new SessionOptions { ContextSize = contextSize, KvCacheType = kvType });
-        load.Stop();
-
-        var prefill = Stopwatch.StartNew();
-        ReadOnlySpan<float> logits = session.Prefill(prompt);
-        prefill.Stop();
-
-        var decode = Stopwatch.StartNew();
-        int generated = 0;
-        for (int i = 0; i < count && session.Position < session.ContextSize; i++)
+        int given = (input.Text != null ? 1 : 0) + (input.File != null ? 1 : 0) + (input.Tokens != null ? 1 : 0);
+        if (given != 1)
         {
-            int next = Greedy.Argmax(logits);
-            Console.Write(next.ToString(CultureInfo.InvariantCulture));
-            Console.Write(i + 1 < count ? ' ' : '\n');
-            generated++;
-            if (i + 1 < count && session.Position < session.ContextSize)
-            {
-                logits = session.Decode(next);
-            }
+            throw new ArgumentException(given == 0 ? "no prompt: give -p TEXT, --file PATH or --tokens IDS" : "give only one of -p, --file and --tokens");
         }
-        decode.Stop();
-        Console.Out.Flush();
+        if (input.Tokens != null && input.Chat)
+        {
+            throw new ArgumentException("--chat, --chat-template and --system take a text prompt (-p or --file), not --tokens");
+        }
+        string? text = input.Text;
+        if (input.File != null)
+        {
+            text = File.Exists(input.File.FullName) ? ReadUtf8(input.File.FullName)
+                : throw new FileNotFoundException($"prompt file not found: {input.File.FullName}", input.File.FullName);
+        }
 
-        // Plain stderr, unwrapped, so the ids on stdout stay machine-readable.
-        Console.Error.WriteLine(
-            $"load {load.Elapsed.TotalMilliseconds:F0} ms | prompt {prompt.Length} tokens, {Rate(prompt.Length, prefill.Elapsed):F1} t/s | " +
-            $"generated {generated} tokens, {Rate(Math.Max(generated - 1, 0), decode.Elapsed):F1} t/s | KV cache {session.KvCacheBytes / (1024.0 * 1024.0):F1} MiB");
+        (Model model, Session session) = models.Load(parse, out TimeSpan load);
+        using (model)
+        {
+            // Token ids need no tokenizer; text does (Model.Tokenizer names what is missing).
+            Tokenizer? tokenizer = input.Tokens != null ? TryTokenizer(model) : model.Tokenizer;
+            int[] ids;
+            if (input.Tokens != null)
+            {
+                ids = ParseTokens(input.Tokens);
+            }
+            else
+            {
+                if (input.Chat)
+                {
+                    ChatTemplate template = ChatTemplates.Choose(input.Template, model);
+                    var messages = new List<ChatMessage>();
+                    if (input.System != null)
+                    {
+                        messages.Add(new ChatMessage("system", input.System));
+                    }
+                    messages.Add(new ChatMessage("user", text!));
+                    text = template.Render(messages, addAssistant: true);
+                }
+                // As llama.cpp's tools: BOS as the vocabulary asks, and control tokens in the text recognised.
+                ids = tokenizer!.Encode(text!, addSpecial: true, parseSpecial: true);
+                if (ids.Length == 0)
+                {
+                    throw new ArgumentException("the prompt is empty: it gives no tokens");
+                }
+            }
+
+            SamplerChain sampler = sampling.CreateSampler(parse, model.Config.VocabSize, session.ContextSize, SamplingArgs.EndOfGeneration(tokenizer));
+            StopCondition stop = sampling.CreateStop(parse, tokenizer);
+            var generator = new TextGenerator(session, tokenizer, sampler) { Press = models.KvMethod(parse).Press };
+            Console.OutputEncoding = new UTF8Encoding(false);
+            TextWriter stdout = Console.Out;
+            GenerationResult result;
+            if (input.Tokens != null)
+            {
+                var generated = new List<int>();
+                result = generator.Generate(ids, stop, null, generated);
+                stdout.WriteLine(string.Join(' ', generated));
+            }
+            else
+            {
+                result = generator.Generate(ids, stop, piece => stdout.Write(piece));
+                stdout.WriteLine();
+            }
+            stdout.Flush();
+            RunStats.Print(load, result, session.KvCacheBytes);
+        }
         return 0;
     }
 
-    private static double Rate(int tokens, TimeSpan elapsed) => elapsed.TotalSeconds > 0 ? tokens / elapsed.TotalSeconds : 0;
+    private static Tokenizer? TryTokenizer(Model model)
+    {
+        try
+        {
+            return model.Tokenizer;
+        }
+        catch (NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The file's text; invalid UTF-8 is a named error with its byte offset, not replacement characters.</summary>
+    private static string ReadUtf8(string path)
+    {
+        try
+        {
+            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(File.ReadAllBytes(path));
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InvalidUtf8Exception(e.Index);
+        }
+    }
 
     private static int[] ParseTokens(string text)
     {

@@ -4,6 +4,12 @@ using LongCtx.Cli;
 var root = new RootCommand("LongCtx: long-context LLM inference on the CPU, for the GGUF files you already have.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(GenerateCommand.Create());
+root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(SynthesizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+// The per-request "kv" field is refused until the KV method registry is wired here (validateKvSpec).
+root.Subcommands.Add(ServeCommand.Create());
+// The eval engine runs models with their own tokenizer (Model.Tokenizer).
+root.Subcommands.Add(EvalCommand.Create(new EvalEngineSource(tokenizer: model => new EvalTokenizer(model.Tokenizer))));
 return await root.Parse(args).InvokeAsync();

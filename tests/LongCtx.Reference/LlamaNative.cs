@@ -198,6 +198,38 @@ internal static unsafe partial class LlamaNative
     [LibraryImport(OracleLibraries.Llama)]
     public static partial int llama_vocab_eot(IntPtr vocab);
 
+    [LibraryImport(OracleLibraries.Llama)]
+    public static partial int llama_vocab_pad(IntPtr vocab);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool llama_vocab_get_add_bos(IntPtr vocab);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool llama_vocab_get_add_eos(IntPtr vocab);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    public static partial int llama_vocab_type(IntPtr vocab);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool llama_vocab_is_eog(IntPtr vocab, int token);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    [return: MarshalAs(UnmanagedType.U1)]
+    public static partial bool llama_vocab_is_control(IntPtr vocab, int token);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    public static partial int llama_vocab_get_attr(IntPtr vocab, int token);
+
+    [LibraryImport(OracleLibraries.Llama)]
+    public static partial byte* llama_vocab_get_text(IntPtr vocab, int token);
+
+    /// <summary>unicode.cpp's <c>unicode_cpt_flags unicode_cpt_flags_from_cpt(uint32_t)</c> (C++ linkage; the 2-byte struct comes back in a register).</summary>
+    [LibraryImport(OracleLibraries.Llama, EntryPoint = "_Z26unicode_cpt_flags_from_cptj")]
+    public static partial ushort unicode_cpt_flags_from_cpt(uint codepoint);
+
     /// <summary>Returns the full formatted length (may exceed <paramref name="length"/>), or a negative value for an unsupported template.</summary>
     [LibraryImport(OracleLibraries.Llama)]
     public static partial int llama_chat_apply_template(byte* tmpl, LlamaChatMessage* chat, nuint nMsg,

@@ -28,8 +28,11 @@ public sealed unsafe class LlamaReference : IDisposable
         _batch = batch;
         _vocab = LlamaNative.llama_model_get_vocab(model);
         VocabSize = LlamaNative.llama_vocab_n_tokens(_vocab);
-        ContextSize = checked((int)LlamaNative.llama_n_ctx(context));
-        BatchSize = checked((int)LlamaNative.llama_n_batch(context));
+        if (context != IntPtr.Zero)
+        {
+            ContextSize = checked((int)LlamaNative.llama_n_ctx(context));
+            BatchSize = checked((int)LlamaNative.llama_n_batch(context));
+        }
     }
 
     ~LlamaReference() => Free();
@@ -56,10 +59,15 @@ public sealed unsafe class LlamaReference : IDisposable
         LlamaModelParams modelParams = LlamaNative.llama_model_default_params();
         modelParams.NGpuLayers = 0;
         modelParams.UseExtraBufts = options.RepackWeights ? (byte)1 : (byte)0;
+        modelParams.VocabOnly = options.VocabOnly ? (byte)1 : (byte)0;
         IntPtr model = LlamaNative.llama_model_load_from_file(ggufPath, modelParams);
         if (model == IntPtr.Zero)
         {
             throw new InvalidOperationException($"llama.cpp could not load '{ggufPath}'. {LlamaRuntime.Problems()}".TrimEnd());
+        }
+        if (options.VocabOnly)
+        {
+            return new LlamaReference(ggufPath, model, IntPtr.Zero, default);
         }
 
         int batchSize = options.BatchSize ?? options.ContextSize;
@@ -282,6 +290,41 @@ public sealed unsafe class LlamaReference : IDisposable
     /// <summary>End-of-turn token id, or -1.</summary>
     public int Eot => LlamaNative.llama_vocab_eot(Vocab);
 
+    /// <summary>Padding token id, or -1.</summary>
+    public int Pad => LlamaNative.llama_vocab_pad(Vocab);
+
+    /// <summary>Whether tokenizing with add_special prepends BOS.</summary>
+    public bool AddBos => LlamaNative.llama_vocab_get_add_bos(Vocab);
+
+    /// <summary>Whether tokenizing with add_special appends EOS.</summary>
+    public bool AddEos => LlamaNative.llama_vocab_get_add_eos(Vocab);
+
+    /// <summary>llama.cpp's <c>enum llama_vocab_type</c>: 1 SPM, 2 BPE, ...</summary>
+    public int VocabType => LlamaNative.llama_vocab_type(Vocab);
+
+    /// <summary>Whether the token ends generation (EOS, EOT and the other end-of-generation tokens).</summary>
+    public bool IsEndOfGeneration(int token) => LlamaNative.llama_vocab_is_eog(Vocab, token);
+
+    /// <summary>Whether the token is a control token.</summary>
+    public bool IsControl(int token) => LlamaNative.llama_vocab_is_control(Vocab, token);
+
+    /// <summary>The token's <c>llama_token_attr</c> flags (1 unknown, 2 unused, 4 normal, 8 control, 16 user-defined, 32 byte, 128 lstrip, 256 rstrip).</summary>
+    public int Attributes(int token) => LlamaNative.llama_vocab_get_attr(Vocab, token);
+
+    /// <summary>The token's text as stored in the vocabulary.</summary>
+    public string TokenText(int token) => Marshal.PtrToStringUTF8((IntPtr)LlamaNative.llama_vocab_get_text(Vocab, token)) ?? "";
+
+    /// <summary>
+    /// llama.cpp's Unicode flags of a code point (<c>unicode_cpt_flags_from_cpt</c> in unicode.cpp:
+    /// category bits 0x01 undefined, 0x02 number, 0x04 letter, 0x08 separator, 0x10 mark,
+    /// 0x20 punctuation, 0x40 symbol, 0x80 control; 0x100 whitespace).
+    /// </summary>
+    public static int UnicodeFlags(int codepoint)
+    {
+        LlamaRuntime.EnsureInitialized();
+        return LlamaNative.unicode_cpt_flags_from_cpt((uint)codepoint);
+    }
+
     /// <summary>The model's own chat template (<c>tokenizer.chat_template</c>), or null.</summary>
     public string? ChatTemplate
     {
@@ -303,52 +346,7 @@ public sealed unsafe class LlamaReference : IDisposable
     {
         ArgumentNullException.ThrowIfNull(messages);
         template ??= ChatTemplate ?? throw new InvalidOperationException($"'{_path}' has no tokenizer.chat_template; pass a template.");
-        var strings = new List<IntPtr>(messages.Count * 2 + 1);
-        try
-        {
-            IntPtr tmpl = Marshal.StringToCoTaskMemUTF8(template);
-            strings.Add(tmpl);
-            var chat = new LlamaChatMessage[messages.Count];
-            for (int i = 0; i < messages.Count; i++)
-            {
-                IntPtr role = Marshal.StringToCoTaskMemUTF8(messages[i].Role);
-                strings.Add(role);
-                IntPtr content = Marshal.StringToCoTaskMemUTF8(messages[i].Content);
-                strings.Add(content);
-                chat[i] = new LlamaChatMessage { Role = (byte*)role, Content = (byte*)content };
-            }
-            int size = 256;
-            foreach ((string role, string content) in messages)
-            {
-                size += Encoding.UTF8.GetByteCount(role) + Encoding.UTF8.GetByteCount(content);
-            }
-            size *= 2;
-            while (true)
-            {
-                byte[] buf = new byte[size];
-                fixed (LlamaChatMessage* pChat = chat)
-                fixed (byte* p = buf)
-                {
-                    int n = LlamaNative.llama_chat_apply_template((byte*)tmpl, pChat, (nuint)chat.Length, addAssistant, p, size);
-                    if (n < 0)
-                    {
-                        throw new InvalidOperationException($"llama.cpp does not support the chat template {Shorten(template)}.");
-                    }
-                    if (n <= size)
-                    {
-                        return Encoding.UTF8.GetString(buf, 0, n);
-                    }
-                    size = n;
-                }
-            }
-        }
-        finally
-        {
-            foreach (IntPtr s in strings)
-            {
-                Marshal.FreeCoTaskMem(s);
-            }
-        }
+        return LlamaChatTemplate.Apply(template, messages, addAssistant);
     }
 
     /// <summary>Frees the context and the model.</summary>
@@ -360,7 +358,9 @@ public sealed unsafe class LlamaReference : IDisposable
 
     private IntPtr Model => _model != IntPtr.Zero ? _model : throw new ObjectDisposedException(nameof(LlamaReference));
 
-    private IntPtr Context => _context != IntPtr.Zero ? _context : throw new ObjectDisposedException(nameof(LlamaReference));
+    private IntPtr Context => _context != IntPtr.Zero ? _context
+        : _model != IntPtr.Zero ? throw new InvalidOperationException($"'{_path}' was loaded vocab-only: it has no context to decode with.")
+        : throw new ObjectDisposedException(nameof(LlamaReference));
 
     private IntPtr Vocab
     {
@@ -457,7 +457,4 @@ public sealed unsafe class LlamaReference : IDisposable
             _model = IntPtr.Zero;
         }
     }
-
-    private static string Shorten(string template) =>
-        template.Length <= 60 ? $"'{template}'" : $"'{template[..60]}...' ({template.Length} chars)";
 }

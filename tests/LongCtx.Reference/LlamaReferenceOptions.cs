@@ -62,4 +62,11 @@ public sealed record LlamaReferenceOptions
     /// (tinyBLAS <c>llamafile_sgemm</c> where it applies, else <c>vec_dot</c>).
     /// </summary>
     public bool RepackWeights { get; init; } = true;
+
+    /// <summary>
+    /// Load only the vocabulary (<c>llama_model_params.vocab_only</c>): no tensors, hyper-parameters
+    /// or context, so a tokenizer-only GGUF loads. Tokenize, detokenize and the vocab queries
+    /// work; Prefill and Decode throw.
+    /// </summary>
+    public bool VocabOnly { get; init; }
 }

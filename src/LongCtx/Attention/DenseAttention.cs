@@ -4,78 +4,83 @@ using LongCtx.KvCache;
 namespace LongCtx.Attention;
 
 /// <summary>
-/// Causal scaled dot-product attention of one query token over cached positions [0, count),
+/// Causal scaled dot-product attention of one query token over the first entries of one KV head,
 /// computed plainly: it is the specification the tiled and sparse kernels are tested against.
 /// With an F16 cache it rounds the query and the softmax weights to F16 before the products,
-/// as llama.cpp's CPU path does when it multiplies by F16 K and V.
+/// as llama.cpp's CPU path does when it multiplies by F16 K and V. Heads that a method changed
+/// (quantized entries, pruned key channels) and selected entries go through one general loop.
 /// </summary>
 public static class DenseAttention
 {
     [ThreadStatic] private static float[]? t_scores;
     [ThreadStatic] private static float[]? t_row;
 
-    /// <summary>Computes the output of one query head.</summary>
-    /// <param name="q">The query head (key dim).</param>
-    /// <param name="cache">The cache holding this sequence.</param>
-    /// <param name="layer">Layer index.</param>
-    /// <param name="kvHead">The KV head this query head reads.</param>
-    /// <param name="count">Number of visible positions (the query's position + 1).</param>
+    /// <summary>Computes the output of one query head over entries [0, <paramref name="count"/>) of <paramref name="head"/>.</summary>
+    /// <param name="q">The query head (the model's key dim).</param>
+    /// <param name="head">The KV head this query head reads.</param>
+    /// <param name="count">Entries visible to this query (those at or before its position).</param>
     /// <param name="scale">Score scale, 1/sqrt(head dim).</param>
     /// <param name="output">The output head (value dim).</param>
     /// <param name="batched">Whether this token is evaluated in a batch of several (llama.cpp sums in another order then).</param>
-    public static void Head(ReadOnlySpan<float> q, KvCache.KvCache cache, int layer, int kvHead, int count, float scale, Span<float> output, bool batched = false)
+    public static void Head(ReadOnlySpan<float> q, in KvHeadView head, int count, float scale, Span<float> output, bool batched = false)
     {
-        if (cache.Type == KvCacheType.F16 && GgmlF16Dot.Available)
+        if (!head.IsPlain)
         {
-            HeadF16AsGgml(q, cache, layer, kvHead, count, scale, output, batched);
-            return;
+            General(q, head, count, default, scale, output);
         }
-        int kd = cache.KeyDim, vd = cache.ValueDim;
+        else if (head.Type == KvCacheType.F16 && GgmlF16Dot.Available)
+        {
+            HeadF16AsGgml(q, head.KeysF16, head.ValuesF16, head.KeyDim, head.ValueDim, count, scale, output, batched);
+        }
+        else if (head.Type == KvCacheType.F16)
+        {
+            PlainF16(q, head.KeysF16, head.ValuesF16, head.KeyDim, head.ValueDim, count, scale, output);
+        }
+        else
+        {
+            PlainF32(q, head.KeysF32, head.ValuesF32, head.KeyDim, head.ValueDim, count, scale, output);
+        }
+    }
+
+    /// <summary>Computes the output of one query head over the entries <paramref name="indices"/> of <paramref name="head"/> only (a selector's choice).</summary>
+    public static void HeadSelected(ReadOnlySpan<float> q, in KvHeadView head, ReadOnlySpan<int> indices, float scale, Span<float> output) =>
+        General(q, head, indices.Length, indices, scale, output);
+
+    private static void PlainF16(ReadOnlySpan<float> q, ReadOnlySpan<Half> keys, ReadOnlySpan<Half> values, int kd, int vd, int count, float scale, Span<float> output)
+    {
         float[] scores = Grow(ref t_scores, count);
         float[] row = Grow(ref t_row, 2 * Math.Max(kd, vd));
         Span<float> qr = row.AsSpan(0, kd), tmp = row.AsSpan(Math.Max(kd, vd), Math.Max(kd, vd));
-
-        if (cache.Type == KvCacheType.F16)
+        for (int i = 0; i < kd; i++)
         {
-            for (int i = 0; i < kd; i++)
-            {
-                qr[i] = (float)(Half)q[i];
-            }
-            ReadOnlySpan<Half> keys = cache.KeysF16(layer, kvHead, count);
-            for (int j = 0; j < count; j++)
-            {
-                HalfConvert(keys.Slice(j * kd, kd), tmp[..kd]);
-                scores[j] = TensorPrimitives.Dot(qr, tmp[..kd]);
-            }
+            qr[i] = (float)(Half)q[i];
         }
-        else
+        for (int j = 0; j < count; j++)
         {
-            ReadOnlySpan<float> keys = cache.KeysF32(layer, kvHead, count);
-            for (int j = 0; j < count; j++)
-            {
-                scores[j] = TensorPrimitives.Dot(q, keys.Slice(j * kd, kd));
-            }
+            HalfConvert(keys.Slice(j * kd, kd), tmp[..kd]);
+            scores[j] = TensorPrimitives.Dot(qr, tmp[..kd]);
         }
-
         Softmax(scores.AsSpan(0, count), scale);
-
         output[..vd].Clear();
-        if (cache.Type == KvCacheType.F16)
+        for (int j = 0; j < count; j++)
         {
-            ReadOnlySpan<Half> values = cache.ValuesF16(layer, kvHead, count);
-            for (int j = 0; j < count; j++)
-            {
-                HalfConvert(values.Slice(j * vd, vd), tmp[..vd]);
-                TensorPrimitives.MultiplyAdd(tmp[..vd], (float)(Half)scores[j], output[..vd], output[..vd]);
-            }
+            HalfConvert(values.Slice(j * vd, vd), tmp[..vd]);
+            TensorPrimitives.MultiplyAdd(tmp[..vd], (float)(Half)scores[j], output[..vd], output[..vd]);
         }
-        else
+    }
+
+    private static void PlainF32(ReadOnlySpan<float> q, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int kd, int vd, int count, float scale, Span<float> output)
+    {
+        float[] scores = Grow(ref t_scores, count);
+        for (int j = 0; j < count; j++)
         {
-            ReadOnlySpan<float> values = cache.ValuesF32(layer, kvHead, count);
-            for (int j = 0; j < count; j++)
-            {
-                TensorPrimitives.MultiplyAdd(values.Slice(j * vd, vd), scores[j], output[..vd], output[..vd]);
-            }
+            scores[j] = TensorPrimitives.Dot(q[..kd], keys.Slice(j * kd, kd));
+        }
+        Softmax(scores.AsSpan(0, count), scale);
+        output[..vd].Clear();
+        for (int j = 0; j < count; j++)
+        {
+            TensorPrimitives.MultiplyAdd(values.Slice(j * vd, vd), scores[j], output[..vd], output[..vd]);
         }
     }
 
@@ -84,9 +89,9 @@ public static class DenseAttention
     /// softmax weights rounded to F16, rows padded with masked (−∞ → 0) positions to a multiple
     /// of 64 as llama.cpp's 256-cell KV view is, and each dot product in <see cref="GgmlF16Dot"/>'s order.
     /// </summary>
-    private static void HeadF16AsGgml(ReadOnlySpan<float> q, KvCache.KvCache cache, int layer, int kvHead, int count, float scale, Span<float> output, bool batched)
+    private static void HeadF16AsGgml(ReadOnlySpan<float> q, ReadOnlySpan<Half> keys, ReadOnlySpan<Half> values, int kd, int vd, int count, float scale, Span<float> output, bool batched)
     {
-        int kd = cache.KeyDim, vd = cache.ValueDim, padded = (count + 63) & ~63;
+        int padded = (count + 63) & ~63;
         float[] scores = Grow(ref t_scores, padded);
         float[] row = Grow(ref t_row, kd + Math.Max(kd, padded));
         Span<float> qr = row.AsSpan(0, kd), tmp = row.AsSpan(kd, Math.Max(kd, padded));
@@ -96,7 +101,6 @@ public static class DenseAttention
         {
             qr[i] = (float)(Half)q[i];
         }
-        ReadOnlySpan<Half> keys = cache.KeysF16(layer, kvHead, count);
         for (int j = 0; j < count; j++)
         {
             HalfConvert(keys.Slice(j * kd, kd), tmp[..kd]);
@@ -111,7 +115,6 @@ public static class DenseAttention
         }
 
         // V·softmax: output dimension i is the dot of V's column i with the weights
-        ReadOnlySpan<Half> values = cache.ValuesF16(layer, kvHead, count);
         Span<float> column = tmp[..padded];
         column[count..].Clear();
         for (int i = 0; i < vd; i++)
@@ -121,6 +124,38 @@ public static class DenseAttention
                 column[j] = (float)values[j * vd + i];
             }
             output[i] = GgmlF16Dot.Dot(column, p, batched);
+        }
+    }
+
+    /// <summary>
+    /// Any head, over entries [0, n) or over <paramref name="indices"/>: keys and values decoded
+    /// entry by entry (quantized or full precision), the query projected on the kept key channels.
+    /// </summary>
+    private static void General(ReadOnlySpan<float> q, in KvHeadView head, int n, ReadOnlySpan<int> indices, float scale, Span<float> output)
+    {
+        int kd = head.KeyDim, vd = head.ValueDim, w = Math.Max(q.Length, Math.Max(kd, vd));
+        float[] scores = Grow(ref t_scores, n);
+        float[] row = Grow(ref t_row, 2 * w);
+        Span<float> qr = head.ProjectQuery(q, row.AsSpan(0, kd)), tmp = row.AsSpan(w, w);
+        bool f16 = head.Type == KvCacheType.F16;
+        if (f16)
+        {
+            for (int i = 0; i < kd; i++)
+            {
+                qr[i] = (float)(Half)qr[i];
+            }
+        }
+        for (int m = 0; m < n; m++)
+        {
+            head.ReadKey(indices.IsEmpty ? m : indices[m], tmp[..kd]);
+            scores[m] = TensorPrimitives.Dot(qr, tmp[..kd]);
+        }
+        Softmax(scores.AsSpan(0, n), scale);
+        output[..vd].Clear();
+        for (int m = 0; m < n; m++)
+        {
+            head.ReadValue(indices.IsEmpty ? m : indices[m], tmp[..vd]);
+            TensorPrimitives.MultiplyAdd(tmp[..vd], f16 ? (float)(Half)scores[m] : scores[m], output[..vd], output[..vd]);
         }
     }
 

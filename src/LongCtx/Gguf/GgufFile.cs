@@ -422,7 +422,17 @@ public sealed unsafe class GgufFile : IDisposable
             var result = new string[n];
             for (long i = 0; i < n; i++)
             {
-                result[i] = String($"element {i} of '{key}'");
+                // Vocabularies hold 100K+ strings: describe an element only when it is bad.
+                if (Position <= length - 8 && *(ulong*)(basePtr + Position) <= (ulong)Math.Min(length - Position - 8, int.MaxValue))
+                {
+                    int size = (int)*(ulong*)(basePtr + Position);
+                    result[i] = Encoding.UTF8.GetString(basePtr + Position + 8, size);
+                    Position += 8 + size;
+                }
+                else
+                {
+                    result[i] = String($"element {i} of '{key}'");
+                }
             }
             return result;
         }

@@ -40,6 +40,22 @@ public static class GgufKeys
     public const string TokenizerEos = "tokenizer.ggml.eos_token_id";
     public const string TokenizerAddBos = "tokenizer.ggml.add_bos_token";
     public const string TokenizerAddEos = "tokenizer.ggml.add_eos_token";
+    public const string TokenizerAddSpacePrefix = "tokenizer.ggml.add_space_prefix";
+    public const string TokenizerEot = "tokenizer.ggml.eot_token_id";
+    public const string TokenizerEom = "tokenizer.ggml.eom_token_id";
+    public const string TokenizerUnknown = "tokenizer.ggml.unknown_token_id";
+    public const string TokenizerSeparator = "tokenizer.ggml.seperator_token_id"; // sic, as llama.cpp spells it
+    public const string TokenizerPadding = "tokenizer.ggml.padding_token_id";
+    public const string TokenizerMask = "tokenizer.ggml.mask_token_id";
+    public const string TokenizerFimPre = "tokenizer.ggml.fim_pre_token_id";
+    public const string TokenizerFimSuf = "tokenizer.ggml.fim_suf_token_id";
+    public const string TokenizerFimMid = "tokenizer.ggml.fim_mid_token_id";
+    public const string TokenizerFimPad = "tokenizer.ggml.fim_pad_token_id";
+    public const string TokenizerFimRep = "tokenizer.ggml.fim_rep_token_id";
+    public const string TokenizerFimSep = "tokenizer.ggml.fim_sep_token_id";
+    public const string TokenizerPrefix = "tokenizer.ggml.prefix_token_id"; // deprecated spellings of fim_pre/suf/mid
+    public const string TokenizerSuffix = "tokenizer.ggml.suffix_token_id";
+    public const string TokenizerMiddle = "tokenizer.ggml.middle_token_id";
     public const string ChatTemplate = "tokenizer.chat_template";
 
     /// <summary>Replaces <c>{arch}</c> in a key with the architecture name.</summary>

@@ -2,108 +2,160 @@ using LongCtx.Models;
 
 namespace LongCtx.KvCache;
 
-/// <summary>Element type of the cached keys and values.</summary>
-public enum KvCacheType
-{
-    /// <summary>IEEE half precision (llama.cpp's default).</summary>
-    F16,
-    /// <summary>Single precision.</summary>
-    F32,
-}
-
 /// <summary>
-/// Keys and values of every layer for one sequence. Layout per layer: [kvHead][position][dim],
-/// so that one head's keys are contiguous for attention.
+/// Keys and values of every layer for one sequence, held per (layer, KV head) so that each head
+/// can keep its own entries: a press removes, re-encodes (quantizes) or prunes the key channels of
+/// entries and the memory is released. Every entry keeps its original position (RoPE was applied
+/// when it was written). Entries of a head are in position order; with no method applied every
+/// head holds positions 0, 1, 2, … and attention reads exactly what a dense cache would hold.
 /// </summary>
 public sealed class KvCache
 {
-    private readonly Half[][]? _k16, _v16;
-    private readonly float[][]? _k32, _v32;
+    private readonly KvHeadStore[] _heads;
 
-    /// <summary>Allocates a cache for <paramref name="capacity"/> positions.</summary>
+    /// <summary>Creates an empty cache for up to <paramref name="capacity"/> positions; storage grows with use.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="capacity"/> is less than 1.</exception>
     public KvCache(ModelConfig config, int capacity, KvCacheType type)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         Capacity = capacity;
         Type = type;
+        LayerCount = config.BlockCount;
         HeadCountKv = config.HeadCountKv;
         KeyDim = config.HeadDim;
         ValueDim = config.ValueHeadDim;
-        int layers = config.BlockCount;
-        long kLen = (long)HeadCountKv * capacity * KeyDim, vLen = (long)HeadCountKv * capacity * ValueDim;
-        if (type == KvCacheType.F16)
+        _heads = new KvHeadStore[LayerCount * HeadCountKv];
+        for (int i = 0; i < _heads.Length; i++)
         {
-            _k16 = new Half[layers][];
-            _v16 = new Half[layers][];
-            for (int l = 0; l < layers; l++)
-            {
-                _k16[l] = new Half[kLen];
-                _v16[l] = new Half[vLen];
-            }
+            _heads[i] = new KvHeadStore(type, KeyDim, ValueDim, capacity);
         }
-        else
-        {
-            _k32 = new float[layers][];
-            _v32 = new float[layers][];
-            for (int l = 0; l < layers; l++)
-            {
-                _k32[l] = new float[kLen];
-                _v32[l] = new float[vLen];
-            }
-        }
-        Bytes = layers * (kLen + vLen) * (type == KvCacheType.F16 ? 2 : 4);
     }
 
     /// <summary>Positions the cache can hold.</summary>
     public int Capacity { get; }
-    /// <summary>Element type.</summary>
+    /// <summary>Element type of the full-precision entries.</summary>
     public KvCacheType Type { get; }
+    /// <summary>Layers.</summary>
+    public int LayerCount { get; }
     /// <summary>KV heads per layer.</summary>
     public int HeadCountKv { get; }
-    /// <summary>Key head dimension.</summary>
+    /// <summary>The model's key head dimension.</summary>
     public int KeyDim { get; }
     /// <summary>Value head dimension.</summary>
     public int ValueDim { get; }
-    /// <summary>Bytes allocated for keys and values.</summary>
-    public long Bytes { get; }
 
-    /// <summary>Stores the keys and values of one token at <paramref name="position"/> in <paramref name="layer"/>.</summary>
+    /// <summary>Bytes actually held by keys, values, positions and any per-entry state, over all heads.</summary>
+    public long Bytes
+    {
+        get
+        {
+            long sum = 0;
+            foreach (KvHeadStore h in _heads)
+            {
+                sum += h.Bytes;
+            }
+            return sum;
+        }
+    }
+
+    /// <summary>Entries held over all layers and heads.</summary>
+    public long TotalCount
+    {
+        get
+        {
+            long sum = 0;
+            foreach (KvHeadStore h in _heads)
+            {
+                sum += h.Count;
+            }
+            return sum;
+        }
+    }
+
+    /// <summary>Whether the accumulated attention of each entry is tracked (H2O).</summary>
+    public bool TracksAttention { get; private set; }
+
+    /// <summary>Entries held by one head.</summary>
+    public int Count(int layer, int kvHead) => Store(layer, kvHead).Count;
+
+    /// <summary>Original positions of one head's entries, ascending.</summary>
+    public ReadOnlySpan<int> Positions(int layer, int kvHead) => Store(layer, kvHead).Positions;
+
+    /// <summary>What attention reads of one head (valid until the cache changes).</summary>
+    public KvHeadView Head(int layer, int kvHead) => Store(layer, kvHead).View();
+
+    /// <summary>A counter that changes whenever a head's entries are removed or re-encoded (not on append).</summary>
+    public int Version(int layer, int kvHead) => Store(layer, kvHead).Version;
+
+    /// <summary>The accumulated attention of one head's entries (empty unless <see cref="TracksAttention"/>).</summary>
+    public Span<float> AccumulatedAttention(int layer, int kvHead) => Store(layer, kvHead).Attention;
+
+    /// <summary>The quantization of one head, or null when it is all full precision.</summary>
+    public KvQuantization? Quantization(int layer, int kvHead) => Store(layer, kvHead).Quantization;
+
+    /// <summary>Appends the keys and values of one token at <paramref name="position"/> to every head of <paramref name="layer"/>.</summary>
     /// <param name="layer">Layer index.</param>
-    /// <param name="position">Position of the token.</param>
+    /// <param name="position">Position of the token; after every position held.</param>
     /// <param name="k">n_kv_head × key dim.</param>
     /// <param name="v">n_kv_head × value dim.</param>
+    /// <exception cref="InvalidOperationException">The position is not after the last one held.</exception>
     public void Write(int layer, int position, ReadOnlySpan<float> k, ReadOnlySpan<float> v)
     {
         for (int h = 0; h < HeadCountKv; h++)
         {
-            ReadOnlySpan<float> kh = k.Slice(h * KeyDim, KeyDim), vh = v.Slice(h * ValueDim, ValueDim);
-            long kOff = ((long)h * Capacity + position) * KeyDim, vOff = ((long)h * Capacity + position) * ValueDim;
-            if (_k16 != null)
-            {
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(kh, _k16[layer].AsSpan((int)kOff, KeyDim));
-                System.Numerics.Tensors.TensorPrimitives.ConvertToHalf(vh, _v16![layer].AsSpan((int)vOff, ValueDim));
-            }
-            else
-            {
-                kh.CopyTo(_k32![layer].AsSpan((int)kOff, KeyDim));
-                vh.CopyTo(_v32![layer].AsSpan((int)vOff, ValueDim));
-            }
+            _heads[layer * HeadCountKv + h].Append(position, k.Slice(h * KeyDim, KeyDim), v.Slice(h * ValueDim, ValueDim));
         }
     }
 
-    /// <summary>Keys of head <paramref name="kvHead"/> for positions [0, count) (F16 cache).</summary>
-    public ReadOnlySpan<Half> KeysF16(int layer, int kvHead, int count) =>
-        _k16![layer].AsSpan(kvHead * Capacity * KeyDim, count * KeyDim);
+    /// <summary>Keeps only the entries at <paramref name="indices"/> (strictly ascending) of one head; memory is released.</summary>
+    /// <exception cref="ArgumentException">Indices not strictly ascending or out of range.</exception>
+    public void Keep(int layer, int kvHead, ReadOnlySpan<int> indices) => Store(layer, kvHead).Keep(indices);
 
-    /// <summary>Values of head <paramref name="kvHead"/> for positions [0, count) (F16 cache).</summary>
-    public ReadOnlySpan<Half> ValuesF16(int layer, int kvHead, int count) =>
-        _v16![layer].AsSpan(kvHead * Capacity * ValueDim, count * ValueDim);
+    /// <summary>Keeps only the key channels <paramref name="channels"/> (strictly ascending, of the stored ones) of one head (ThinK).</summary>
+    /// <exception cref="ArgumentException">Empty, not ascending or out of range.</exception>
+    public void PruneKeyChannels(int layer, int kvHead, ReadOnlySpan<int> channels) => Store(layer, kvHead).PruneKeyChannels(channels);
 
-    /// <summary>Keys of head <paramref name="kvHead"/> for positions [0, count) (F32 cache).</summary>
-    public ReadOnlySpan<float> KeysF32(int layer, int kvHead, int count) =>
-        _k32![layer].AsSpan(kvHead * Capacity * KeyDim, count * KeyDim);
+    /// <summary>Quantizes the entries of one head older than the format's window; later entries follow as they age.</summary>
+    public void Quantize(int layer, int kvHead, KvQuantization format) => Store(layer, kvHead).Quantize(format);
 
-    /// <summary>Values of head <paramref name="kvHead"/> for positions [0, count) (F32 cache).</summary>
-    public ReadOnlySpan<float> ValuesF32(int layer, int kvHead, int count) =>
-        _v32![layer].AsSpan(kvHead * Capacity * ValueDim, count * ValueDim);
+    /// <summary>Removes every entry at a position ≥ <paramref name="position"/> (e.g. rejected draft tokens).</summary>
+    public void RemoveFrom(int position)
+    {
+        foreach (KvHeadStore h in _heads)
+        {
+            h.RemoveFrom(position);
+        }
+    }
+
+    /// <summary>Starts or stops tracking accumulated attention (existing entries start at zero).</summary>
+    public void TrackAttention(bool on)
+    {
+        if (on == TracksAttention)
+        {
+            return;
+        }
+        TracksAttention = on;
+        foreach (KvHeadStore h in _heads)
+        {
+            h.TrackAttention(on);
+        }
+    }
+
+    /// <summary>Drops every entry and releases the storage.</summary>
+    public void Clear()
+    {
+        foreach (KvHeadStore h in _heads)
+        {
+            h.Clear();
+        }
+    }
+
+    private KvHeadStore Store(int layer, int kvHead)
+    {
+        if ((uint)layer >= (uint)LayerCount || (uint)kvHead >= (uint)HeadCountKv)
+        {
+            throw new ArgumentOutOfRangeException(nameof(layer), $"KV cache: (layer {layer}, KV head {kvHead}) outside {LayerCount} layers × {HeadCountKv} KV heads");
+        }
+        return _heads[layer * HeadCountKv + kvHead];
+    }
 }

@@ -1,5 +1,6 @@
 using LongCtx.Gguf;
 using LongCtx.Tensors;
+using LongCtx.Tokenization;
 
 namespace LongCtx.Models;
 
@@ -66,8 +67,13 @@ public sealed record ModelOptions
 /// </summary>
 public sealed class Model : IDisposable
 {
-    private Model(GgufFile file, ModelConfig config, ModelWeights weights, WorkerPool pool)
+    private readonly Tokenizer? _tokenizer;
+    private readonly NotSupportedException? _tokenizerUnsupported;
+
+    private Model(GgufFile file, ModelConfig config, ModelWeights weights, WorkerPool pool, Tokenizer? tokenizer, NotSupportedException? unsupported)
     {
+        _tokenizer = tokenizer;
+        _tokenizerUnsupported = unsupported;
         File = file;
         Config = config;
         Weights = weights;
@@ -77,7 +83,7 @@ public sealed class Model : IDisposable
 
     /// <summary>Opens a GGUF file and binds its weights.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="GgufFormatException">The file is malformed or not a supported model; the message names the file and the key or tensor.</exception>
+    /// <exception cref="GgufFormatException">The file is malformed or not a supported model (including a malformed vocabulary); the message names the file and the key or tensor.</exception>
     public static Model Load(string path, ModelOptions? options = null)
     {
         options ??= new ModelOptions();
@@ -86,7 +92,17 @@ public sealed class Model : IDisposable
         {
             ModelConfig config = ModelConfig.FromGguf(file);
             ModelWeights weights = ModelWeights.Load(file, config);
-            return new Model(file, config, weights, new WorkerPool(options.Threads > 0 ? options.Threads : ModelOptions.PhysicalCores));
+            Tokenizer? tokenizer = null;
+            NotSupportedException? unsupported = null;
+            try
+            {
+                tokenizer = Tokenizer.FromGguf(file);
+            }
+            catch (NotSupportedException e)
+            {
+                unsupported = e;   // token ids still work; text in and out fails when asked for
+            }
+            return new Model(file, config, weights, new WorkerPool(options.Threads > 0 ? options.Threads : ModelOptions.PhysicalCores), tokenizer, unsupported);
         }
         catch
         {
@@ -103,6 +119,14 @@ public sealed class Model : IDisposable
     public ModelWeights Weights { get; }
     /// <summary>The worker pool all sessions of this model compute on.</summary>
     public WorkerPool Pool { get; }
+
+    /// <summary>
+    /// The tokenizer built from the file's vocabulary at load. A malformed vocabulary fails the
+    /// load (as in llama.cpp); one that LongCtx does not implement fails here, on first use, so
+    /// that generation from token ids still works.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The file's tokenizer model or pre-tokenizer is not implemented.</exception>
+    public Tokenizer Tokenizer => _tokenizer ?? throw new NotSupportedException(_tokenizerUnsupported!.Message, _tokenizerUnsupported);
 
     internal Transformer Transformer { get; }
 

@@ -1,4 +1,5 @@
 using LongCtx.Attention;
+using LongCtx.KvCache;
 using LongCtx.Tensors;
 
 namespace LongCtx.Models;
@@ -16,8 +17,9 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     /// <summary>
     /// Runs <paramref name="tokens"/> (at most <see cref="ForwardState.MaxBatch"/>) at positions
     /// startPos.. and writes the logits of the last token into <see cref="ForwardState.Logits"/>.
+    /// <paramref name="hooks"/> (a press observing, a selector) run between the cache write and attention.
     /// </summary>
-    public void Forward(ForwardState s, ReadOnlySpan<int> tokens, int startPos, KvCache.KvCache cache)
+    public void Forward(ForwardState s, ReadOnlySpan<int> tokens, int startPos, KvCache.KvCache cache, KvHooks? hooks = null)
     {
         int n = tokens.Length;
         int d = _c.EmbeddingLength, hd = _c.HeadDim, hdv = _c.ValueHeadDim;
@@ -70,8 +72,11 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
                 cache.Write(l, startPos + t, k.Slice(t * nk, nk), v.Slice(t * nv, nv));
             }
 
+            // KV methods: record queries for a press, let a selector choose the entries to read
+            KvSelection? selection = hooks?.BeforeAttention(l, s.Q, startPos, n, cache);
+
             // Causal attention over the cache; GQA: query head h reads KV head h / kvGroup
-            Attend(s, cache, l, startPos, n);
+            Attend(s, cache, l, n, selection);
 
             // Output projection and residual: x += W_o · att                       [n, d]
             MatMul(b.Output, s.Att.AsSpan(0, n * _c.HeadCount * hdv), n, xb, s);
@@ -100,20 +105,20 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     /// Attention of the batch over the cache: with an F16 cache on AVX-512, each KV head's query
     /// group at once (<see cref="TiledAttention"/>, same sums as <see cref="DenseAttention"/>), else head by head.
     /// </summary>
-    private void Attend(ForwardState s, KvCache.KvCache cache, int layer, int startPos, int n)
+    private void Attend(ForwardState s, KvCache.KvCache cache, int layer, int n, KvSelection? selection)
     {
-        if (cache.Type != KvCache.KvCacheType.F16 || !TiledAttention.Available || _c.ValueHeadDim % 16 != 0)
+        if (selection != null || cache.Type != KvCacheType.F16 || !TiledAttention.Available || _c.ValueHeadDim % 16 != 0)
         {
-            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, layer, startPos, n, _c));
+            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, layer, n, _c, selection));
         }
         else if (n == 1)
         {
-            pool.For(_c.HeadCountKv, new GroupDecodeWork(s, cache, layer, startPos, _c));
+            pool.For(_c.HeadCountKv, new GroupDecodeWork(s, cache, layer, _c));
         }
         else
         {
-            pool.For(_c.HeadCountKv, new GroupLoadWork(s, cache, layer, startPos + n, _c));
-            pool.For(n * _c.HeadCountKv, new GroupBatchWork(s, startPos, _c));
+            pool.For(_c.HeadCountKv, new GroupLoadWork(s, cache, layer, _c));
+            pool.For(n * _c.HeadCountKv, new GroupBatchWork(s, cache, layer, n, _c));
         }
     }
 
@@ -135,48 +140,74 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     private static void Add(Span<float> x, ReadOnlySpan<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
 
     /// <summary>One KV head's query group per work item, for a single token.</summary>
-    private readonly struct GroupDecodeWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, ModelConfig c) : IParallelWork
+    private readonly struct GroupDecodeWork(ForwardState s, KvCache.KvCache cache, int layer, ModelConfig c) : IParallelWork
     {
         public void Execute(int start, int end)
         {
-            int g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim, count = startPos + 1;
+            int g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim;
+            float scale = 1f / MathF.Sqrt(hd);
             for (int kv = start; kv < end; kv++)
             {
-                TiledAttention.Decode(s.Q.AsSpan(kv * g * hd, g * hd), g, cache.KeysF16(layer, kv, count), cache.ValuesF16(layer, kv, count),
-                    hd, hdv, count, 1f / MathF.Sqrt(hd), s.Att.AsSpan(kv * g * hdv, g * hdv));
+                KvHeadView head = cache.Head(layer, kv);
+                if (head.IsPlain)
+                {
+                    TiledAttention.Decode(s.Q.AsSpan(kv * g * hd, g * hd), g, head.KeysF16, head.ValuesF16, hd, hdv, head.Count, scale, s.Att.AsSpan(kv * g * hdv, g * hdv));
+                    continue;
+                }
+                for (int h = kv * g; h < (kv + 1) * g; h++)
+                {
+                    DenseAttention.Head(s.Q.AsSpan(h * hd, hd), head, head.Count, scale, s.Att.AsSpan(h * hdv, hdv));
+                }
             }
         }
     }
 
-    /// <summary>Widens each KV head once for the whole batch.</summary>
-    private readonly struct GroupLoadWork(ForwardState s, KvCache.KvCache cache, int layer, int count, ModelConfig c) : IParallelWork
+    /// <summary>Widens each plain KV head once for the whole batch.</summary>
+    private readonly struct GroupLoadWork(ForwardState s, KvCache.KvCache cache, int layer, ModelConfig c) : IParallelWork
     {
         public void Execute(int start, int end)
         {
             for (int kv = start; kv < end; kv++)
             {
-                s.BatchKv[kv].Load(cache.KeysF16(layer, kv, count), cache.ValuesF16(layer, kv, count), c.HeadDim, c.ValueHeadDim, count);
+                KvHeadView head = cache.Head(layer, kv);
+                if (head.IsPlain)
+                {
+                    s.BatchKv[kv].Load(head.KeysF16, head.ValuesF16, c.HeadDim, c.ValueHeadDim, head.Count);
+                }
             }
         }
     }
 
     /// <summary>One (token, KV head) pair per work item: the group's query heads of that token.</summary>
-    private readonly struct GroupBatchWork(ForwardState s, int startPos, ModelConfig c) : IParallelWork
+    private readonly struct GroupBatchWork(ForwardState s, KvCache.KvCache cache, int layer, int n, ModelConfig c) : IParallelWork
     {
         public void Execute(int start, int end)
         {
             int kvHeads = c.HeadCountKv, heads = c.HeadCount, g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim;
+            float scale = 1f / MathF.Sqrt(hd);
             for (int item = start; item < end; item++)
             {
                 int t = item / kvHeads, kv = item % kvHeads;
-                TiledAttention.Batch(s.Q.AsSpan((t * heads + kv * g) * hd, g * hd), g, s.BatchKv[kv], startPos + t + 1, 1f / MathF.Sqrt(hd),
-                    s.Att.AsSpan((t * heads + kv * g) * hdv, g * hdv));
+                KvHeadView head = cache.Head(layer, kv);
+                int visible = head.Count - (n - 1 - t);
+                if (head.IsPlain)
+                {
+                    TiledAttention.Batch(s.Q.AsSpan((t * heads + kv * g) * hd, g * hd), g, s.BatchKv[kv], visible, scale, s.Att.AsSpan((t * heads + kv * g) * hdv, g * hdv));
+                    continue;
+                }
+                for (int h = kv * g; h < (kv + 1) * g; h++)
+                {
+                    DenseAttention.Head(s.Q.AsSpan((t * heads + h) * hd, hd), head, visible, scale, s.Att.AsSpan((t * heads + h) * hdv, hdv), batched: true);
+                }
             }
         }
     }
 
-    /// <summary>One (token, query head) pair per work item.</summary>
-    private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int startPos, int n, ModelConfig c) : IParallelWork
+    /// <summary>
+    /// One (token, query head) pair per work item. Token t of the batch sees the entries before
+    /// the batch and the batch's first t + 1 (each head's entries are in position order).
+    /// </summary>
+    private readonly struct AttentionWork(ForwardState s, KvCache.KvCache cache, int layer, int n, ModelConfig c, KvSelection? selection) : IParallelWork
     {
         public void Execute(int start, int end)
         {
@@ -184,10 +215,18 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
             float scale = 1f / MathF.Sqrt(hd);
             for (int item = start; item < end; item++)
             {
-                int t = item / heads, h = item % heads;
-                DenseAttention.Head(
-                    s.Q.AsSpan((t * heads + h) * hd, hd), cache, layer, h / c.KvGroup, startPos + t + 1, scale,
-                    s.Att.AsSpan((t * heads + h) * hdv, hdv), batched: n > 1);
+                int t = item / heads, h = item % heads, kvHead = h / c.KvGroup;
+                KvHeadView head = cache.Head(layer, kvHead);
+                ReadOnlySpan<float> q = s.Q.AsSpan((t * heads + h) * hd, hd);
+                Span<float> output = s.Att.AsSpan((t * heads + h) * hdv, hdv);
+                if (selection != null && selection.TryGet(kvHead, out ReadOnlySpan<int> chosen))
+                {
+                    DenseAttention.HeadSelected(q, head, chosen, scale, output);
+                }
+                else
+                {
+                    DenseAttention.Head(q, head, head.Count - (n - 1 - t), scale, output, batched: n > 1);
+                }
             }
         }
     }

@@ -32,14 +32,15 @@ public sealed unsafe class TiledAttentionTests
     public void DecodeMatchesDenseAttentionBitForBit(int kd, int vd, int group, int count)
     {
         if (!TiledAttention.Available) return; // the dense path runs instead; nothing to compare
-        (KvCache.KvCache cache, float[] q) = Setup(kd, vd, group, count, seed: kd + count);
+        (global::LongCtx.KvCache.KvCache cache, float[] q) = Setup(kd, vd, group, count, seed: kd + count);
         float scale = 1f / MathF.Sqrt(kd);
         var got = new float[group * vd];
-        TiledAttention.Decode(q, group, cache.KeysF16(0, 1, count), cache.ValuesF16(0, 1, count), kd, vd, count, scale, got);
+        KvHeadView head = cache.Head(0, 1);
+        TiledAttention.Decode(q, group, head.KeysF16, head.ValuesF16, kd, vd, count, scale, got);
         var expected = new float[vd];
         for (int g = 0; g < group; g++)
         {
-            DenseAttention.Head(q.AsSpan(g * kd, kd), cache, 0, 1, count, scale, expected, batched: false);
+            DenseAttention.Head(q.AsSpan(g * kd, kd), head, count, scale, expected, batched: false);
             Assert.Equal(expected, got.AsSpan(g * vd, vd).ToArray());
         }
     }
@@ -49,10 +50,11 @@ public sealed unsafe class TiledAttentionTests
     public void BatchMatchesDenseAttentionBitForBit(int kd, int vd, int group, int count)
     {
         if (!TiledAttention.Available) return;
-        (KvCache.KvCache cache, float[] q) = Setup(kd, vd, group, count + 5, seed: 3 * kd + count);
+        (global::LongCtx.KvCache.KvCache cache, float[] q) = Setup(kd, vd, group, count + 5, seed: 3 * kd + count);
         float scale = 1f / MathF.Sqrt(kd);
         var kv = new BatchKv();
-        kv.Load(cache.KeysF16(0, 1, count + 5), cache.ValuesF16(0, 1, count + 5), kd, vd, count + 5);
+        KvHeadView head = cache.Head(0, 1);
+        kv.Load(head.KeysF16, head.ValuesF16, kd, vd, count + 5);
         foreach (int visible in new[] { count, count + 5 })
         {
             var got = new float[group * vd];
@@ -60,7 +62,7 @@ public sealed unsafe class TiledAttentionTests
             var expected = new float[vd];
             for (int g = 0; g < group; g++)
             {
-                DenseAttention.Head(q.AsSpan(g * kd, kd), cache, 0, 1, visible, scale, expected, batched: true);
+                DenseAttention.Head(q.AsSpan(g * kd, kd), head, visible, scale, expected, batched: true);
                 Assert.Equal(expected, got.AsSpan(g * vd, vd).ToArray());
             }
         }
@@ -130,7 +132,7 @@ public sealed unsafe class TiledAttentionTests
     }
 
     /// <summary>A one-layer cache with two KV heads (the tests read head 1) and random queries for a group.</summary>
-    private static (KvCache.KvCache Cache, float[] Queries) Setup(int kd, int vd, int group, int count, int seed)
+    private static (global::LongCtx.KvCache.KvCache Cache, float[] Queries) Setup(int kd, int vd, int group, int count, int seed)
     {
         var config = new ModelConfig
         {
@@ -138,7 +140,7 @@ public sealed unsafe class TiledAttentionTests
             FeedForwardLength = 64, HeadCount = group * 2, HeadCountKv = 2, HeadDim = kd, ValueHeadDim = vd, RmsEpsilon = 1e-5f,
             RopeDimensions = kd, RopeFreqBase = 10000f, RopeFreqScale = 1f,
         };
-        var cache = new KvCache.KvCache(config, count + 8, KvCacheType.F16);
+        var cache = new global::LongCtx.KvCache.KvCache(config, count + 8, KvCacheType.F16);
         var rng = new Random(seed);
         var k = new float[2 * kd];
         var v = new float[2 * vd];

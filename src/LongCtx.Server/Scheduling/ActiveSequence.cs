@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using LongCtx.Generation;
+using LongCtx.Generation.Sampling;
+using LongCtx.Models;
+using LongCtx.Tokenization;
+
+namespace LongCtx.Server.Scheduling;
+
+/// <summary>
+/// A request being generated: its own <see cref="Session"/>, sampler chain and stop condition.
+/// The scheduler calls <see cref="Step"/> once per round; a step is one prefill chunk or one token,
+/// so every running sequence advances between any two steps of another.
+/// </summary>
+internal sealed class ActiveSequence
+{
+    private readonly SequenceRequest _request;
+    private readonly Tokenizer _tokenizer;
+    private readonly Session _session;
+    private readonly SamplerChain _sampler;
+    private readonly StopCondition _stop;
+    private readonly int _prefillChunk;
+    private int _prefilled;
+    private int _generated;
+    private int _last = -1;
+
+    public ActiveSequence(SequenceRequest request, Model model, SessionOptions sessionOptions, int prefillChunk)
+    {
+        _request = request;
+        _tokenizer = model.Tokenizer;
+        _session = new Session(model, sessionOptions);
+        _sampler = new SamplerChain(request.Sampling, model.Config.VocabSize);
+        _stop = new StopCondition(request.Stop, _tokenizer.EndOfGenerationTokens, request.MaxTokens);
+        _prefillChunk = prefillChunk;
+        foreach (int token in request.Prompt)
+        {
+            _sampler.Accept(token);   // the penalties see the prompt, as llama.cpp's server
+        }
+    }
+
+    public SequenceRequest Request => _request;
+    public long KvCacheBytes => _session.KvCacheBytes;
+    public bool IsPrefilling => _prefilled < _request.Prompt.Length;
+
+    /// <summary>Runs one step; returns true when the sequence has ended (its events are complete).</summary>
+    public bool Step(ServerMetrics metrics)
+    {
+        if (_request.Cancel.IsCancellationRequested)
+        {
+            _request.Events.Writer.TryComplete();
+            return true;
+        }
+        long start = Stopwatch.GetTimestamp();
+        ReadOnlySpan<float> logits;
+        if (IsPrefilling)
+        {
+            int n = Math.Min(_prefillChunk, _request.Prompt.Length - _prefilled);
+            logits = _session.Prefill(_request.Prompt.AsSpan(_prefilled, n));
+            _prefilled += n;
+            metrics.Prefilled(n, Stopwatch.GetElapsedTime(start));
+            if (IsPrefilling)
+            {
+                return false;
+            }
+            metrics.FirstToken();
+        }
+        else
+        {
+            logits = _session.Decode(_last);
+            metrics.Decoded(1, Stopwatch.GetElapsedTime(start));
+        }
+        return Sample(logits);
+    }
+
+    private bool Sample(ReadOnlySpan<float> logits)
+    {
+        int token = _sampler.Sample(logits);
+        _sampler.Accept(token);
+        _last = token;
+        _generated++;
+        ReadOnlySpan<char> text = _stop.Append(token, _tokenizer.TokenToBytes(token));
+        Emit(text);
+        if (_stop.IsStopped)
+        {
+            return Finish(_stop.Reason == StopReason.MaxTokens ? "length" : "stop");
+        }
+        if (_session.Position >= _session.ContextSize)
+        {
+            Emit(_stop.Finish());   // no room to evaluate this token: the context is full
+            return Finish("length");
+        }
+        return false;
+    }
+
+    private void Emit(ReadOnlySpan<char> text)
+    {
+        if (!text.IsEmpty)
+        {
+            _request.Events.Writer.TryWrite(new TextEvent(new string(text)));
+        }
+    }
+
+    private bool Finish(string reason)
+    {
+        _request.Events.Writer.TryWrite(new FinishedEvent(reason, _request.Prompt.Length, _generated));
+        _request.Events.Writer.TryComplete();
+        return true;
+    }
+}

@@ -1,0 +1,83 @@
+using LongCtx.Train.Model;
+
+namespace LongCtx.Train.Data;
+
+/// <summary>
+/// Fills the batch of step s from the stream (seed, s) alone, so batches never depend on what ran
+/// before (a resumed run sees the same data). Each sequence is one task of the mixture:
+/// <list type="bullet">
+/// <item><c>text</c>: a window of the tokenized corpus, loss on every token (language modelling);</item>
+/// <item><c>repeat</c>: random tokens repeated (x x x …), loss only where the token is a copy, the
+/// induction warm-up that retrieval builds on (Olsson et al., "In-context learning and induction heads").</item>
+/// </list>
+/// </summary>
+internal sealed class BatchSource
+{
+    public static readonly string[] Tasks = ["text", "repeat"];
+    private readonly int[] _text;
+    private readonly int _ordinary;
+    private readonly ulong _seed;
+
+    /// <param name="text">The tokenized corpus (documents separated by end-of-text).</param>
+    /// <param name="ordinaryTokens">Ids below this are ordinary tokens (the specials follow).</param>
+    /// <param name="seed">Run seed.</param>
+    public BatchSource(int[] text, int ordinaryTokens, ulong seed)
+    {
+        _text = text;
+        _ordinary = ordinaryTokens;
+        _seed = seed;
+    }
+
+    /// <summary>Fills <paramref name="batch"/> for step <paramref name="step"/>; <paramref name="taskOf"/> receives each sequence's task index.</summary>
+    public void Fill(Batch batch, long step, IReadOnlyDictionary<string, double> mix, Span<int> taskOf)
+    {
+        var rng = SplitMix.For(_seed, (ulong)step);
+        double total = 0;
+        foreach (string t in Tasks) total += mix.GetValueOrDefault(t);
+        foreach (string k in mix.Keys)
+        {
+            if (Array.IndexOf(Tasks, k) < 0) throw new ArgumentException($"unknown task '{k}' in the mixture (tasks: {string.Join(", ", Tasks)})");
+        }
+        int length = batch.Length;
+        for (int b = 0; b < batch.Sequences; b++)
+        {
+            double u = rng.NextDouble() * total;
+            int task = 0;
+            for (; task < Tasks.Length - 1; task++)
+            {
+                u -= mix.GetValueOrDefault(Tasks[task]);
+                if (u < 0) break;
+            }
+            taskOf[b] = task;
+            Span<int> tokens = batch.Tokens.AsSpan(b * length, length), targets = batch.Targets.AsSpan(b * length, length);
+            Span<float> weights = batch.Weights.AsSpan(b * length, length);
+            if (Tasks[task] == "text") Text(ref rng, tokens, targets, weights);
+            else Repeat(ref rng, tokens, targets, weights);
+        }
+    }
+
+    private void Text(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    {
+        int n = tokens.Length;
+        if (_text.Length < n + 1) throw new InvalidOperationException($"the corpus has {_text.Length} tokens, fewer than one sequence of {n + 1}");
+        int start = rng.Next(_text.Length - n);
+        _text.AsSpan(start, n).CopyTo(tokens);
+        _text.AsSpan(start + 1, n).CopyTo(targets);
+        weights.Fill(1f);
+    }
+
+    /// <summary>A random period of 4..n/2 ordinary tokens, repeated to the end; loss on every target that is a copy.</summary>
+    private void Repeat(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    {
+        int n = tokens.Length;
+        int period = 4 + rng.Next(Math.Max(1, n / 2 - 3));
+        // x[i] = random for i < period, else x[i − period]; tokens = x[0..n), targets = x[1..n]
+        for (int i = 0; i <= n; i++)
+        {
+            int x = i < period ? rng.Next(_ordinary) : tokens[i - period];
+            if (i < n) tokens[i] = x;
+            if (i > 0) targets[i - 1] = x;
+            if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
+        }
+    }
+}

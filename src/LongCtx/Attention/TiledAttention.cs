@@ -77,6 +77,15 @@ public static unsafe class TiledAttention
             {
                 int steps = Math.Min(tileKeys, padded - t0) / KeysPerSet;
                 WidenValuesBySet((ushort*)v0, valueDim, count, t0, steps, vt);
+                if (valueDim == 64)
+                {
+                    // Four heads at a time share each widened value row: 16 accumulators in registers.
+                    for (int g0 = 0; g0 < heads; g0 += 4)
+                    {
+                        AccumulateSets64(scores + t0, padded, g0, Math.Min(4, heads - g0), steps, vt, acc);
+                    }
+                    continue;
+                }
                 for (int g = 0; g < heads; g++)
                 {
                     float* p = scores + g * padded + t0;
@@ -100,6 +109,46 @@ public static unsafe class TiledAttention
             {
                 ReduceSets(acc + (long)g * KeysPerSet * valueDim, valueDim, o0 + g * valueDim);
             }
+        }
+    }
+
+    /// <summary>
+    /// V·softmax for a value dim of 64 and up to four heads g0.. of the group: per accumulator set,
+    /// each widened value row is loaded once and multiplied into every head's chains (the same
+    /// per-chain order as the general loop).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateSets64(float* scores, int padded, int g0, int nh, int steps, float* vt, float* acc)
+    {
+        float* p0 = scores + g0 * padded, p1 = nh > 1 ? p0 + padded : p0, p2 = nh > 2 ? p0 + 2 * padded : p0, p3 = nh > 3 ? p0 + 3 * padded : p0;
+        for (int s = 0; s < KeysPerSet; s++)
+        {
+            float* a0 = acc + ((long)g0 * KeysPerSet + s) * 64;
+            float* a1 = a0 + KeysPerSet * 64, a2 = a1 + KeysPerSet * 64, a3 = a2 + KeysPerSet * 64;
+            Vector512<float> x00 = Vector512.Load(a0), x01 = Vector512.Load(a0 + 16), x02 = Vector512.Load(a0 + 32), x03 = Vector512.Load(a0 + 48);
+            Vector512<float> x10 = default, x11 = default, x12 = default, x13 = default, x20 = default, x21 = default, x22 = default, x23 = default;
+            Vector512<float> x30 = default, x31 = default, x32 = default, x33 = default;
+            if (nh > 1) { x10 = Vector512.Load(a1); x11 = Vector512.Load(a1 + 16); x12 = Vector512.Load(a1 + 32); x13 = Vector512.Load(a1 + 48); }
+            if (nh > 2) { x20 = Vector512.Load(a2); x21 = Vector512.Load(a2 + 16); x22 = Vector512.Load(a2 + 32); x23 = Vector512.Load(a2 + 48); }
+            if (nh > 3) { x30 = Vector512.Load(a3); x31 = Vector512.Load(a3 + 16); x32 = Vector512.Load(a3 + 32); x33 = Vector512.Load(a3 + 48); }
+            float* rows = vt + (long)s * steps * 64;
+            for (int m = 0; m < steps; m++, rows += 64)
+            {
+                int j = m * KeysPerSet + s;
+                Vector512<float> v0 = Vector512.Load(rows), v1 = Vector512.Load(rows + 16), v2 = Vector512.Load(rows + 32), v3 = Vector512.Load(rows + 48);
+                Vector512<float> w = Vector512.Create(p0[j]);
+                x00 = Avx512F.FusedMultiplyAdd(v0, w, x00); x01 = Avx512F.FusedMultiplyAdd(v1, w, x01); x02 = Avx512F.FusedMultiplyAdd(v2, w, x02); x03 = Avx512F.FusedMultiplyAdd(v3, w, x03);
+                w = Vector512.Create(p1[j]);
+                x10 = Avx512F.FusedMultiplyAdd(v0, w, x10); x11 = Avx512F.FusedMultiplyAdd(v1, w, x11); x12 = Avx512F.FusedMultiplyAdd(v2, w, x12); x13 = Avx512F.FusedMultiplyAdd(v3, w, x13);
+                w = Vector512.Create(p2[j]);
+                x20 = Avx512F.FusedMultiplyAdd(v0, w, x20); x21 = Avx512F.FusedMultiplyAdd(v1, w, x21); x22 = Avx512F.FusedMultiplyAdd(v2, w, x22); x23 = Avx512F.FusedMultiplyAdd(v3, w, x23);
+                w = Vector512.Create(p3[j]);
+                x30 = Avx512F.FusedMultiplyAdd(v0, w, x30); x31 = Avx512F.FusedMultiplyAdd(v1, w, x31); x32 = Avx512F.FusedMultiplyAdd(v2, w, x32); x33 = Avx512F.FusedMultiplyAdd(v3, w, x33);
+            }
+            x00.Store(a0); x01.Store(a0 + 16); x02.Store(a0 + 32); x03.Store(a0 + 48);
+            if (nh > 1) { x10.Store(a1); x11.Store(a1 + 16); x12.Store(a1 + 32); x13.Store(a1 + 48); }
+            if (nh > 2) { x20.Store(a2); x21.Store(a2 + 16); x22.Store(a2 + 32); x23.Store(a2 + 48); }
+            if (nh > 3) { x30.Store(a3); x31.Store(a3 + 16); x32.Store(a3 + 32); x33.Store(a3 + 48); }
         }
     }
 

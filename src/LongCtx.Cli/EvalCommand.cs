@@ -26,7 +26,7 @@ internal static class EvalCommand
         var tasks = new Option<string?>("--tasks") { Description = "Only these tasks of the suite, comma-separated" };
         var output = new Option<DirectoryInfo?>("--out", "-o") { Description = "Output folder (default: eval-out/SUITE)" };
         var seed = new Option<ulong>("--seed") { Description = "Run seed (samples derive from it)", DefaultValueFactory = _ => 42 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Worker threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
         var kvType = new Option<KvCacheType>("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
         var essay = new Option<string>("--essay") { Description = "Essay haystack source: licenses or prose (held-out variant)", DefaultValueFactory = _ => "licenses" };
         var reportOnly = new Option<bool>("--report-only") { Description = "Only rebuild the report from OUT/results.jsonl" };

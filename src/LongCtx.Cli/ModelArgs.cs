@@ -11,7 +11,7 @@ internal sealed class ModelArgs
 {
     private readonly Option<FileInfo?> _model = new("--model", "-m") { Description = $"GGUF model file (default: the built-in model, {BuiltinModel.RelativePath})" };
     private readonly Option<int> _ctx = new("--ctx-size", "-c") { Description = "Context size in tokens (0 = min(model's, 4096))", DefaultValueFactory = _ => 0 };
-    private readonly Option<int> _threads = new("--threads", "-t") { Description = "Worker threads (0 = all cores)", DefaultValueFactory = _ => 0 };
+    private readonly Option<int> _threads = new("--threads", "-t") { Description = "Worker threads (0 = physical cores)", DefaultValueFactory = _ => 0 };
     private readonly Option<KvCacheType> _kvType = new("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
     private readonly Option<string> _kv = new("--kv") { Description = "KV method spec applied after prefill, e.g. snapkv:ratio=0.75, snapkv:ratio=0.5+int8, quest:budget=1024 (docs/KV.md)", DefaultValueFactory = _ => "full" };
 

@@ -49,11 +49,55 @@ public static unsafe class GgmlNative
     [DllImport(Cpu)] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_bf16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q8_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Cpu)] public static extern void ggml_vec_dot_q5_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+    [DllImport(Base)] public static extern void quantize_row_q5_0_ref(float* x, void* y, long k);
+    [DllImport(Base)] public static extern void dequantize_row_q5_0(void* x, float* y, long k);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q4_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q4_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q5_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_q6_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
 #pragma warning restore CS1591
+
+    /// <summary>
+    /// Kernels of the "zen4" CPU backend (AVX-512 VNNI/VBMI/BF16), the one llama.cpp loads on this
+    /// project's machines; call only where <see cref="Zen4.Usable"/> is true.
+    /// </summary>
+    public static class Zen4
+    {
+        private const string Lib = OracleLibraries.GgmlCpuZen4;
+#pragma warning disable CS1591
+        [DllImport(Lib, EntryPoint = "ggml_backend_score")] private static extern int ggml_backend_score();
+        [DllImport(Lib, EntryPoint = "ggml_cpu_init")] private static extern void ggml_cpu_init();
+        [DllImport(Lib, EntryPoint = "quantize_row_q8_0")] public static extern void quantize_row_q8_0(float* x, void* y, long k);
+        [DllImport(Lib, EntryPoint = "quantize_row_q8_K")] public static extern void quantize_row_q8_K(float* x, void* y, long k);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_f32")] public static extern void ggml_vec_dot_f32(int n, float* s, nuint bs, float* x, nuint bx, float* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_f16")] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_bf16")] public static extern void ggml_vec_dot_bf16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q8_0_q8_0")] public static extern void ggml_vec_dot_q8_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q5_0_q8_0")] public static extern void ggml_vec_dot_q5_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q4_0_q8_0")] public static extern void ggml_vec_dot_q4_0_q8_0(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q4_K_q8_K")] public static extern void ggml_vec_dot_q4_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q5_K_q8_K")] public static extern void ggml_vec_dot_q5_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_dot_q6_K_q8_K")] public static extern void ggml_vec_dot_q6_K_q8_K(int n, float* s, nuint bs, void* x, nuint bx, void* y, nuint by, int nrc);
+        [DllImport(Lib, EntryPoint = "ggml_vec_swiglu_f32")] public static extern void ggml_vec_swiglu_f32(int n, float* y, float* x, float* g);
+        [DllImport(Lib, EntryPoint = "ggml_vec_soft_max_f32")] public static extern double ggml_vec_soft_max_f32(int n, float* y, float* x, float max);
+        [DllImport(Lib, EntryPoint = "ggml_gemv_q4_0_8x8_q8_0")] public static extern void ggml_gemv_q4_0_8x8_q8_0(int n, float* s, nuint bs, void* vx, void* vy, int nr, int nc);
+        [DllImport(Lib, EntryPoint = "ggml_gemv_q4_K_8x8_q8_K")] public static extern void ggml_gemv_q4_K_8x8_q8_K(int n, float* s, nuint bs, void* vx, void* vy, int nr, int nc);
+#pragma warning restore CS1591
+
+        private static readonly Lazy<bool> Ready = new(() =>
+        {
+            if (ggml_backend_score() == 0)
+            {
+                return false;
+            }
+            ggml_cpu_init();
+            return true;
+        });
+
+        /// <summary>Whether this CPU runs the zen4 build (its own feature check, <c>ggml_backend_score</c>), initialized once.</summary>
+        public static bool Usable => Ready.Value;
+    }
 
     private static readonly Lazy<bool> CpuReady = new(() => { ggml_cpu_init(); return true; });
 

@@ -147,13 +147,20 @@ public sealed unsafe class LlamaReference : IDisposable
     /// <exception cref="ArgumentException">No tokens, or more than the context has room for.</exception>
     public float[] Prefill(ReadOnlySpan<int> tokens)
     {
-        float[][] rows = Run(tokens, allLogits: false);
+        float[][] rows = Run(tokens, allLogits: false, copy: true);
         return rows[0];
     }
 
     /// <summary>Decodes <paramref name="tokens"/> at the next positions and returns the logits at every one of them.</summary>
     /// <exception cref="ArgumentException">No tokens, or more than the context has room for.</exception>
-    public float[][] PrefillAllLogits(ReadOnlySpan<int> tokens) => Run(tokens, allLogits: true);
+    public float[][] PrefillAllLogits(ReadOnlySpan<int> tokens) => Run(tokens, allLogits: true, copy: true);
+
+    /// <summary>
+    /// Decodes <paramref name="tokens"/> at the next positions, computing the last token's logits
+    /// but not copying them out: what a benchmark times.
+    /// </summary>
+    /// <exception cref="ArgumentException">No tokens, or more than the context has room for.</exception>
+    public void Evaluate(ReadOnlySpan<int> tokens) => Run(tokens, allLogits: false, copy: false);
 
     /// <summary>Decodes one token and returns the logits after it.</summary>
     public float[] Decode(int token) => Prefill([token]);
@@ -364,7 +371,7 @@ public sealed unsafe class LlamaReference : IDisposable
         }
     }
 
-    private float[][] Run(ReadOnlySpan<int> tokens, bool allLogits)
+    private float[][] Run(ReadOnlySpan<int> tokens, bool allLogits, bool copy)
     {
         IntPtr context = Context;
         if (tokens.IsEmpty)
@@ -383,7 +390,7 @@ public sealed unsafe class LlamaReference : IDisposable
             }
         }
 
-        var rows = new float[allLogits ? tokens.Length : 1][];
+        var rows = copy ? new float[allLogits ? tokens.Length : 1][] : [];
         for (int start = 0; start < tokens.Length; start += BatchSize)
         {
             int count = Math.Min(BatchSize, tokens.Length - start);
@@ -403,6 +410,10 @@ public sealed unsafe class LlamaReference : IDisposable
                 throw new InvalidOperationException($"llama_decode returned {rc} for {count} tokens at position {Position} ('{_path}'). {LlamaRuntime.Problems()}".TrimEnd());
             }
             Position += count;
+            if (!copy)
+            {
+                continue;
+            }
             if (allLogits)
             {
                 for (int i = 0; i < count; i++)

@@ -8,7 +8,8 @@ namespace LongCtx.Reference;
 /// Resolves the library names used by this assembly's P/Invoke declarations to the files in
 /// <see cref="OracleFiles.BinDirectory"/>: <c>"llama"</c>, <c>"ggml"</c>, <c>"ggml-base"</c>
 /// <c>"ggml-cpu"</c> (the AVX2 "haswell" build of the CPU backend, for calling its kernels
-/// directly in differential tests) and <c>"ggml-cpu-avx512"</c> (the "skylakex" build, AVX-512).
+/// directly in differential tests), <c>"ggml-cpu-avx512"</c> (the "skylakex" build, AVX-512) and
+/// <c>"ggml-cpu-zen4"</c> (AVX-512 with VNNI, VBMI and BF16: the build llama.cpp picks on Zen 4/5).
 /// </summary>
 internal static class OracleLibraries
 {
@@ -17,6 +18,7 @@ internal static class OracleLibraries
     public const string GgmlBase = "ggml-base";
     public const string GgmlCpu = "ggml-cpu";
     public const string GgmlCpuAvx512 = "ggml-cpu-avx512";
+    public const string GgmlCpuZen4 = "ggml-cpu-zen4";
 
 #pragma warning disable CA2255 // a library's resolver must be in place before its first P/Invoke, whoever calls first
     [ModuleInitializer]
@@ -33,6 +35,7 @@ internal static class OracleLibraries
             GgmlBase => "libggml-base.so",
             GgmlCpu => "libggml-cpu-haswell.so",
             GgmlCpuAvx512 => "libggml-cpu-skylakex.so",
+            GgmlCpuZen4 => "libggml-cpu-zen4.so",
             _ => null,
         };
         if (file == null)

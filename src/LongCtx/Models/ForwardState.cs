@@ -1,3 +1,4 @@
+using LongCtx.Attention;
 using LongCtx.Tensors;
 
 namespace LongCtx.Models;
@@ -22,6 +23,11 @@ internal sealed class ForwardState
         Up = new float[maxBatch * c.FeedForwardLength];
         RopeCache = new float[maxBatch * c.RopeDimensions];
         Logits = new float[c.VocabSize];
+        BatchKv = new BatchKv[c.HeadCountKv];
+        for (int i = 0; i < BatchKv.Length; i++)
+        {
+            BatchKv[i] = new BatchKv();
+        }
     }
 
     public int MaxBatch { get; }
@@ -45,6 +51,8 @@ internal sealed class ForwardState
     public float[] RopeCache { get; }
     /// <summary>Logits of the last token [vocab].</summary>
     public float[] Logits { get; }
+    /// <summary>Each KV head widened once per batched attention (see <see cref="TiledAttention.Batch"/>).</summary>
+    public BatchKv[] BatchKv { get; }
     /// <summary>Quantized-activation scratch of the matrix products.</summary>
     public MatMulScratch MatMul { get; } = new();
 }

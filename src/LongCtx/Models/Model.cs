@@ -7,8 +7,58 @@ namespace LongCtx.Models;
 /// <summary>Options for loading a model.</summary>
 public sealed record ModelOptions
 {
-    /// <summary>Worker threads for the matrix products and attention; 0 = one per logical core.</summary>
+    /// <summary>
+    /// Worker threads for the matrix products and attention; 0 = <see cref="PhysicalCores"/>
+    /// (a second hyper-thread per core only competes for the same memory bandwidth and vector units).
+    /// </summary>
     public int Threads { get; init; }
+
+    /// <summary>
+    /// Physical cores this process may run on: distinct (package, core) pairs of the online CPUs
+    /// in Linux's /sys topology, at most <see cref="Environment.ProcessorCount"/>; elsewhere the logical core count.
+    /// </summary>
+    public static int PhysicalCores { get; } = CountPhysicalCores();
+
+    private static int CountPhysicalCores()
+    {
+        int logical = Environment.ProcessorCount;
+        try
+        {
+            const string root = "/sys/devices/system/cpu";
+            if (!Directory.Exists(root))
+            {
+                return logical;
+            }
+            var cores = new HashSet<(string, string)>();
+            foreach (string dir in Directory.EnumerateDirectories(root, "cpu*"))
+            {
+                string name = Path.GetFileName(dir);
+                if (name.Length <= 3 || !char.IsAsciiDigit(name[3]))
+                {
+                    continue;
+                }
+                string online = Path.Combine(dir, "online");
+                if (File.Exists(online) && File.ReadAllText(online).Trim() == "0")
+                {
+                    continue;
+                }
+                string core = Path.Combine(dir, "topology", "core_id"), package = Path.Combine(dir, "topology", "physical_package_id");
+                if (File.Exists(core) && File.Exists(package))
+                {
+                    cores.Add((File.ReadAllText(package).Trim(), File.ReadAllText(core).Trim()));
+                }
+            }
+            return cores.Count == 0 ? logical : Math.Min(cores.Count, logical);
+        }
+        catch (IOException)
+        {
+            return logical;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return logical;
+        }
+    }
 }
 
 /// <summary>
@@ -52,7 +102,7 @@ public sealed class Model : IDisposable
             {
                 unsupported = e;   // token ids still work; text in and out fails when asked for
             }
-            return new Model(file, config, weights, new WorkerPool(options.Threads), tokenizer, unsupported);
+            return new Model(file, config, weights, new WorkerPool(options.Threads > 0 ? options.Threads : ModelOptions.PhysicalCores), tokenizer, unsupported);
         }
         catch
         {

@@ -30,6 +30,14 @@ public readonly unsafe struct WeightMatrix
     /// <summary>Bytes per row.</summary>
     public int RowBytes { get; }
 
+    /// <summary>
+    /// Whether llama.cpp's x86 CPU backend repacks this matrix into interleaved rows (Q4_0 and Q4_K
+    /// with a multiple of 8 rows, except the token embedding, which it also reads row by row) and
+    /// so sums its products in its repacked kernels' order; the matrix products follow it, so that
+    /// both engines round alike.
+    /// </summary>
+    public bool Interleaved => Type is GgmlType.Q4_0 or GgmlType.Q4_K && Rows % 8 == 0 && Name != GgufTensorNames.TokenEmbedding;
+
     /// <summary>Dequantizes row <paramref name="row"/> into <paramref name="dst"/>.</summary>
     public void DequantizeRow(int row, Span<float> dst) =>
         Dequantize.Row(Type, new ReadOnlySpan<byte>(Data + (long)row * RowBytes, RowBytes), dst[..Cols]);

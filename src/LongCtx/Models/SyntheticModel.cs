@@ -53,7 +53,15 @@ public static class SyntheticModel
     /// <param name="shape">Hyper-parameters.</param>
     /// <param name="type">Type of the 2-D weights (norms and biases stay F32).</param>
     /// <param name="seed">Random seed.</param>
-    public static void Write(string path, SyntheticShape shape, GgmlType type, int seed = 1234)
+    public static void Write(string path, SyntheticShape shape, GgmlType type, int seed = 1234) =>
+        Write(path, shape, SyntheticMix.Uniform(type), seed);
+
+    /// <summary>Writes a model whose weight types follow <paramref name="mix"/>. Same seed, same file.</summary>
+    /// <param name="path">Output file.</param>
+    /// <param name="shape">Hyper-parameters.</param>
+    /// <param name="mix">The type of each 2-D weight (norms and biases stay F32).</param>
+    /// <param name="seed">Random seed.</param>
+    public static void Write(string path, SyntheticShape shape, SyntheticMix mix, int seed = 1234)
     {
         var rng = new Random(seed);
         string arch = shape.Architecture;
@@ -63,7 +71,7 @@ public static class SyntheticModel
         var w = new GgufWriter();
         string K(string key) => GgufKeys.ForArch(key, arch);
         w.Add(GgufKeys.Architecture, arch)
-         .Add(GgufKeys.Name, $"synthetic-{arch}-{GgmlTypeInfo.Name(type)}")
+         .Add(GgufKeys.Name, $"synthetic-{arch}-{mix.Name}")
          .Add(K(GgufKeys.ContextLength), (uint)shape.ContextLength)
          .Add(K(GgufKeys.EmbeddingLength), (uint)d)
          .Add(K(GgufKeys.BlockCount), (uint)shape.BlockCount)
@@ -78,11 +86,11 @@ public static class SyntheticModel
         }
         AddVocabulary(w, shape.VocabSize, rng);
 
-        void Matrix(string name, int rows, int cols, float scale)
+        void Matrix(string name, TensorRole role, int layer, int rows, int cols, float scale)
         {
             var values = new float[(long)rows * cols];
             Fill(values, rng, scale);
-            w.AddTensor(name, type, [cols, rows], values);
+            w.AddTensor(name, mix.TypeOf(role, layer, shape.BlockCount, cols), [cols, rows], values);
         }
         void Vector(string name, int length, float center, float spread)
         {
@@ -94,11 +102,11 @@ public static class SyntheticModel
             w.AddTensor(name, GgmlType.F32, [length], values);
         }
 
-        Matrix(GgufTensorNames.TokenEmbedding, shape.VocabSize, d, 1f);
+        Matrix(GgufTensorNames.TokenEmbedding, shape.TiedEmbeddings ? TensorRole.Output : TensorRole.TokenEmbedding, 0, shape.VocabSize, d, 1f);
         Vector(GgufTensorNames.OutputNorm, d, 1f, 0.2f);
         if (!shape.TiedEmbeddings)
         {
-            Matrix(GgufTensorNames.Output, shape.VocabSize, d, 1f / MathF.Sqrt(d) * 4f);
+            Matrix(GgufTensorNames.Output, TensorRole.Output, 0, shape.VocabSize, d, 1f / MathF.Sqrt(d) * 4f);
         }
         if (shape.Llama3RopeFreqs)
         {
@@ -113,9 +121,9 @@ public static class SyntheticModel
         {
             string N(string pattern) => GgufTensorNames.ForBlock(pattern, i);
             Vector(N(GgufTensorNames.AttnNorm), d, 1f, 0.2f);
-            Matrix(N(GgufTensorNames.AttnQ), nq, d, attnScale * MathF.Sqrt(MathF.Sqrt(hd)));
-            Matrix(N(GgufTensorNames.AttnK), nkv, d, attnScale * MathF.Sqrt(MathF.Sqrt(hd)));
-            Matrix(N(GgufTensorNames.AttnV), nkv, d, attnScale);
+            Matrix(N(GgufTensorNames.AttnQ), TensorRole.AttnQ, i, nq, d, attnScale * MathF.Sqrt(MathF.Sqrt(hd)));
+            Matrix(N(GgufTensorNames.AttnK), TensorRole.AttnK, i, nkv, d, attnScale * MathF.Sqrt(MathF.Sqrt(hd)));
+            Matrix(N(GgufTensorNames.AttnV), TensorRole.AttnV, i, nkv, d, attnScale);
             if (features.QkvBias)
             {
                 Vector(N(GgufTensorNames.AttnQBias), nq, 0f, 0.5f);
@@ -127,11 +135,11 @@ public static class SyntheticModel
                 Vector(N(GgufTensorNames.AttnQNorm), hd, 1f, 0.2f);
                 Vector(N(GgufTensorNames.AttnKNorm), hd, 1f, 0.2f);
             }
-            Matrix(N(GgufTensorNames.AttnOutput), d, nq, update / MathF.Sqrt(nq));
+            Matrix(N(GgufTensorNames.AttnOutput), TensorRole.AttnOutput, i, d, nq, update / MathF.Sqrt(nq));
             Vector(N(GgufTensorNames.FfnNorm), d, 1f, 0.2f);
-            Matrix(N(GgufTensorNames.FfnGate), shape.FeedForwardLength, d, attnScale);
-            Matrix(N(GgufTensorNames.FfnUp), shape.FeedForwardLength, d, attnScale);
-            Matrix(N(GgufTensorNames.FfnDown), d, shape.FeedForwardLength, update * ffnScale);
+            Matrix(N(GgufTensorNames.FfnGate), TensorRole.FfnGate, i, shape.FeedForwardLength, d, attnScale);
+            Matrix(N(GgufTensorNames.FfnUp), TensorRole.FfnUp, i, shape.FeedForwardLength, d, attnScale);
+            Matrix(N(GgufTensorNames.FfnDown), TensorRole.FfnDown, i, d, shape.FeedForwardLength, update * ffnScale);
         }
         w.Write(path);
     }

@@ -76,7 +76,7 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
             KvSelection? selection = hooks?.BeforeAttention(l, s.Q, startPos, n, cache);
 
             // Causal attention over the cache; GQA: query head h reads KV head h / kvGroup
-            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, l, n, _c, selection));
+            Attend(s, cache, l, n, selection);
 
             // Output projection and residual: x += W_o · att                       [n, d]
             MatMul(b.Output, s.Att.AsSpan(0, n * _c.HeadCount * hdv), n, xb, s);
@@ -101,8 +101,29 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
         MatMul(_w.Output, last, 1, s.Logits, s);
     }
 
+    /// <summary>
+    /// Attention of the batch over the cache: with an F16 cache on AVX-512, each KV head's query
+    /// group at once (<see cref="TiledAttention"/>, same sums as <see cref="DenseAttention"/>), else head by head.
+    /// </summary>
+    private void Attend(ForwardState s, KvCache.KvCache cache, int layer, int n, KvSelection? selection)
+    {
+        if (selection != null || cache.Type != KvCacheType.F16 || !TiledAttention.Available || _c.ValueHeadDim % 16 != 0)
+        {
+            pool.For(n * _c.HeadCount, new AttentionWork(s, cache, layer, n, _c, selection));
+        }
+        else if (n == 1)
+        {
+            pool.For(_c.HeadCountKv, new GroupDecodeWork(s, cache, layer, _c));
+        }
+        else
+        {
+            pool.For(_c.HeadCountKv, new GroupLoadWork(s, cache, layer, _c));
+            pool.For(n * _c.HeadCountKv, new GroupBatchWork(s, cache, layer, n, _c));
+        }
+    }
+
     private void MatMul(in WeightMatrix w, ReadOnlySpan<float> input, int n, Span<float> output, ForwardState s) =>
-        Tensors.MatMul.Compute(w.Type, w.Data, w.Rows, w.Cols, input[..(n * w.Cols)], n, output[..(n * w.Rows)], pool, s.MatMul);
+        Tensors.MatMul.Compute(w.Type, w.Data, w.Rows, w.Cols, input[..(n * w.Cols)], n, output[..(n * w.Rows)], pool, s.MatMul, Kernels.Level, w.Interleaved);
 
     private static void AddBias(Span<float> rows, float[]? bias)
     {
@@ -117,6 +138,70 @@ internal sealed unsafe class Transformer(ModelConfig config, ModelWeights weight
     }
 
     private static void Add(Span<float> x, ReadOnlySpan<float> y) => System.Numerics.Tensors.TensorPrimitives.Add(x, y, x);
+
+    /// <summary>One KV head's query group per work item, for a single token.</summary>
+    private readonly struct GroupDecodeWork(ForwardState s, KvCache.KvCache cache, int layer, ModelConfig c) : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            int g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim;
+            float scale = 1f / MathF.Sqrt(hd);
+            for (int kv = start; kv < end; kv++)
+            {
+                KvHeadView head = cache.Head(layer, kv);
+                if (head.IsPlain)
+                {
+                    TiledAttention.Decode(s.Q.AsSpan(kv * g * hd, g * hd), g, head.KeysF16, head.ValuesF16, hd, hdv, head.Count, scale, s.Att.AsSpan(kv * g * hdv, g * hdv));
+                    continue;
+                }
+                for (int h = kv * g; h < (kv + 1) * g; h++)
+                {
+                    DenseAttention.Head(s.Q.AsSpan(h * hd, hd), head, head.Count, scale, s.Att.AsSpan(h * hdv, hdv));
+                }
+            }
+        }
+    }
+
+    /// <summary>Widens each plain KV head once for the whole batch.</summary>
+    private readonly struct GroupLoadWork(ForwardState s, KvCache.KvCache cache, int layer, ModelConfig c) : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            for (int kv = start; kv < end; kv++)
+            {
+                KvHeadView head = cache.Head(layer, kv);
+                if (head.IsPlain)
+                {
+                    s.BatchKv[kv].Load(head.KeysF16, head.ValuesF16, c.HeadDim, c.ValueHeadDim, head.Count);
+                }
+            }
+        }
+    }
+
+    /// <summary>One (token, KV head) pair per work item: the group's query heads of that token.</summary>
+    private readonly struct GroupBatchWork(ForwardState s, KvCache.KvCache cache, int layer, int n, ModelConfig c) : IParallelWork
+    {
+        public void Execute(int start, int end)
+        {
+            int kvHeads = c.HeadCountKv, heads = c.HeadCount, g = c.KvGroup, hd = c.HeadDim, hdv = c.ValueHeadDim;
+            float scale = 1f / MathF.Sqrt(hd);
+            for (int item = start; item < end; item++)
+            {
+                int t = item / kvHeads, kv = item % kvHeads;
+                KvHeadView head = cache.Head(layer, kv);
+                int visible = head.Count - (n - 1 - t);
+                if (head.IsPlain)
+                {
+                    TiledAttention.Batch(s.Q.AsSpan((t * heads + kv * g) * hd, g * hd), g, s.BatchKv[kv], visible, scale, s.Att.AsSpan((t * heads + kv * g) * hdv, g * hdv));
+                    continue;
+                }
+                for (int h = kv * g; h < (kv + 1) * g; h++)
+                {
+                    DenseAttention.Head(s.Q.AsSpan((t * heads + h) * hd, hd), head, visible, scale, s.Att.AsSpan((t * heads + h) * hdv, hdv), batched: true);
+                }
+            }
+        }
+    }
 
     /// <summary>
     /// One (token, query head) pair per work item. Token t of the batch sees the entries before

@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace LongCtx.Tensors;
 
@@ -10,13 +12,13 @@ public static class ActivationQuantize
 {
     /// <summary>
     /// The type activations are converted to before a dot with weights of <paramref name="weightType"/>:
-    /// Q8_0 for Q8_0/Q4_0, Q8_K for Q4_K/Q5_K/Q6_K, and the weight type itself for F32/F16/BF16.
+    /// Q8_0 for Q8_0/Q4_0/Q5_0, Q8_K for Q4_K/Q5_K/Q6_K, and the weight type itself for F32/F16/BF16.
     /// </summary>
     /// <exception cref="ArgumentException">The weight type is not supported.</exception>
     public static GgmlType VecDotType(GgmlType weightType) => weightType switch
     {
         GgmlType.F32 or GgmlType.F16 or GgmlType.BF16 => weightType,
-        GgmlType.Q8_0 or GgmlType.Q4_0 => GgmlType.Q8_0,
+        GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 => GgmlType.Q8_0,
         GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K => GgmlType.Q8_K,
         _ => throw new ArgumentException($"no matmul for {GgmlTypeInfo.Name(weightType)} weights", nameof(weightType)),
     };
@@ -47,22 +49,74 @@ public static class ActivationQuantize
     }
 
     // ggml-cpu/arch/x86/quants.c quantize_row_q8_0 (AVX/AVX2; the AVX-512 builds run the same code).
-    private static void Q8_0(ReadOnlySpan<float> src, Span<byte> dst)
+    private static unsafe void Q8_0(ReadOnlySpan<float> src, Span<byte> dst)
     {
-        for (int i = 0; i < src.Length / 32; i++)
+        fixed (byte* d = dst)
         {
-            ReadOnlySpan<float> x = src.Slice(i * 32, 32);
-            Span<byte> b = dst.Slice(i * BlockLayout.Q8_0Bytes, BlockLayout.Q8_0Bytes);
-            float max = 0;
-            for (int j = 0; j < 32; j++) max = MathF.Max(max, MathF.Abs(x[j]));
-            float d = max / 127f;
-            MemoryMarshal.Write(b, HalfConversions.Fp32ToFp16(d));
-            float id = max != 0.0f ? 127f / max : 0.0f;
-            for (int j = 0; j < 32; j++)
+            Q8_0Row(src, d, null, null, null);
+        }
+    }
+
+    /// <summary>
+    /// One row to Q8_0 as the CPU backend's from_float, optionally with the side data of
+    /// <see cref="PackedActivations"/>: each block's scale as float, its per-4 lane sums (×−128) and its sum.
+    /// </summary>
+    internal static unsafe void Q8_0Row(ReadOnlySpan<float> src, byte* dst, float* scales, int* laneBias, int* blockSums)
+    {
+        fixed (float* x0 = src)
+        {
+            for (int i = 0; i < src.Length / 32; i++)
             {
-                // _mm256_round_ps(NEAREST) rounds half to even; the packs saturate to int8.
-                float r = MathF.Round(x[j] * id, MidpointRounding.ToEven);
-                b[2 + j] = (byte)(sbyte)Math.Clamp((int)r, -128, 127);
+                float* x = x0 + i * 32;
+                byte* b = dst + i * BlockLayout.Q8_0Bytes;
+                float max = 0;
+                if (Vector256.IsHardwareAccelerated)
+                {
+                    Vector256<float> m = Vector256.Max(Vector256.Abs(Vector256.Load(x)), Vector256.Abs(Vector256.Load(x + 8)));
+                    m = Vector256.Max(m, Vector256.Max(Vector256.Abs(Vector256.Load(x + 16)), Vector256.Abs(Vector256.Load(x + 24))));
+                    Vector128<float> h = Vector128.Max(m.GetLower(), m.GetUpper());
+                    max = MathF.Max(MathF.Max(h[0], h[1]), MathF.Max(h[2], h[3]));
+                }
+                else
+                {
+                    for (int j = 0; j < 32; j++) max = MathF.Max(max, MathF.Abs(x[j]));
+                }
+                ushort dh = HalfConversions.Fp32ToFp16(max / 127f);
+                *(ushort*)b = dh;
+                float id = max != 0.0f ? 127f / max : 0.0f;
+                sbyte* q = (sbyte*)(b + 2);
+                if (Avx.IsSupported)
+                {
+                    // _mm256_round_ps(NEAREST) rounds half to even; the packs saturate to int8.
+                    Vector256<float> mul = Vector256.Create(id);
+                    for (int j = 0; j < 32; j += 8)
+                    {
+                        Vector256<int> v = Avx.ConvertToVector256Int32(Avx.RoundToNearestInteger(Avx.Multiply(Avx.LoadVector256(x + j), mul)));
+                        Vector256<int> c = Vector256.Min(Vector256.Max(v, Vector256.Create(-128)), Vector256.Create(127));
+                        Vector128<short> s16 = Vector128.Narrow(c.GetLower(), c.GetUpper());
+                        Vector128.Narrow(s16, s16).AsSByte().GetLower().Store(q + j);
+                    }
+                }
+                else
+                {
+                    for (int j = 0; j < 32; j++)
+                    {
+                        float r = MathF.Round(x[j] * id, MidpointRounding.ToEven);
+                        q[j] = (sbyte)Math.Clamp((int)r, -128, 127);
+                    }
+                }
+                if (scales != null)
+                {
+                    scales[i] = Fp16.ToFloat(dh);
+                    int total = 0;
+                    for (int l = 0; l < 8; l++)
+                    {
+                        int s = q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3];
+                        laneBias[i * 8 + l] = -128 * s;
+                        total += s;
+                    }
+                    blockSums[i] = total;
+                }
             }
         }
     }

@@ -5,6 +5,7 @@ namespace LongCtx.Tensors;
 /// <summary>
 /// Byte offsets inside ggml's quant blocks (ggml-common.h), little-endian, no padding.
 /// Q8_0 {fp16 d; i8 qs[32]}; Q4_0 {fp16 d; u8 qs[16]} (low nibbles = elements 0..15);
+/// Q5_0 {fp16 d; u8 qh[4] (bit j = fifth bit of element j); u8 qs[16]};
 /// Q4_K {fp16 d, dmin; u8 scales[12]; u8 qs[128]}; Q5_K {fp16 d, dmin; u8 scales[12]; u8 qh[32]; u8 qs[128]};
 /// Q6_K {u8 ql[128]; u8 qh[64]; i8 scales[16]; fp16 d}; Q8_K {f32 d; i8 qs[256]; i16 bsums[16]}.
 /// </summary>
@@ -15,6 +16,7 @@ internal static class BlockLayout
 
     public const int Q8_0Bytes = 34;
     public const int Q4_0Bytes = 18;
+    public const int Q5_0Bytes = 22;
     public const int Q4_KBytes = 144;
     public const int Q5_KBytes = 176;
     public const int Q6_KBytes = 210;

@@ -26,6 +26,7 @@ public static class Dequantize
             case GgmlType.BF16: HalfConversions.Bf16ToFp32(MemoryMarshal.Cast<byte, ushort>(src), dst); break;
             case GgmlType.Q8_0: Q8_0(src, dst); break;
             case GgmlType.Q4_0: Q4_0(src, dst); break;
+            case GgmlType.Q5_0: Q5_0(src, dst); break;
             case GgmlType.Q4_K: Q4_K(src, dst); break;
             case GgmlType.Q5_K: Q5_K(src, dst); break;
             case GgmlType.Q6_K: Q6_K(src, dst); break;
@@ -59,6 +60,25 @@ public static class Dequantize
             {
                 y[j] = ((b[2 + j] & 0x0F) - 8) * d;
                 y[j + 16] = ((b[2 + j] >> 4) - 8) * d;
+            }
+        }
+    }
+
+    // dequantize_row_q5_0: the fifth bit of element j is bit j of qh.
+    private static void Q5_0(ReadOnlySpan<byte> src, Span<float> dst)
+    {
+        for (int i = 0; i < dst.Length / 32; i++)
+        {
+            ReadOnlySpan<byte> b = src.Slice(i * BlockLayout.Q5_0Bytes, BlockLayout.Q5_0Bytes);
+            float d = BlockLayout.Half(b, 0);
+            uint qh = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(b[2..]);
+            Span<float> y = dst.Slice(i * 32, 32);
+            for (int j = 0; j < 16; j++)
+            {
+                int x0 = (b[6 + j] & 0x0F) | (int)(((qh >> j) << 4) & 0x10);
+                int x1 = (b[6 + j] >> 4) | (int)((qh >> (j + 12)) & 0x10);
+                y[j] = (x0 - 16) * d;
+                y[j + 16] = (x1 - 16) * d;
             }
         }
     }

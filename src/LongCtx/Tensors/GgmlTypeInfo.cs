@@ -60,11 +60,11 @@ public static class GgmlTypeInfo
     public static bool IsKnown(GgmlType type) => (uint)type < Count && Table[(int)type].Block != 0;
 
     /// <summary>
-    /// True for the types this engine can dequantize and multiply: F32, F16, BF16, Q8_0, Q4_0,
+    /// True for the types this engine can dequantize and multiply: F32, F16, BF16, Q8_0, Q4_0, Q5_0,
     /// Q4_K, Q5_K, Q6_K. (Q8_K is known and used internally for activations, not as a weight type.)
     /// </summary>
     public static bool IsSupported(GgmlType type) => type is GgmlType.F32 or GgmlType.F16 or GgmlType.BF16
-        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
+        or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q5_0 or GgmlType.Q4_K or GgmlType.Q5_K or GgmlType.Q6_K;
 
     /// <summary>Elements per block (1 for plain types).</summary>
     /// <exception cref="ArgumentException">The type id is unknown.</exception>

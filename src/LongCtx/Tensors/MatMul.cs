@@ -5,13 +5,14 @@ namespace LongCtx.Tensors;
 
 /// <summary>
 /// y = W·x for a weight matrix in ggml layout, as llama.cpp's CPU mul_mat does it: activations are
-/// first converted to the weight type's vec_dot_type (<see cref="ActivationQuantize"/>), then each
-/// output is one vec_dot of a weight row with an activation row.
+/// first converted to the weight type's vec_dot_type (<see cref="ActivationQuantize"/>), then
+/// integer (or float) dot products are scaled and summed. The kernels (<see cref="Kernels.Level"/>)
+/// are chosen once at start-up; the weight rows are split over the pool's threads.
 /// </summary>
 public static class MatMul
 {
-    // Weight rows per work item; for prefill a tile is read from memory once and reused for every token.
-    private const int RowsPerTile = 16;
+    // Weight rows per unit of parallel work: a multiple of every kernel's register tile.
+    private const int RowGroup = 16;
 
     /// <summary>
     /// Computes y[t·rows + r] = dot(weight row r, x[t·cols .. t·cols+cols)) for t in [0, n).
@@ -27,38 +28,8 @@ public static class MatMul
     /// <param name="scratch">Reused buffer for the converted activations.</param>
     /// <exception cref="ArgumentException">Unsupported type, bad cols, or spans too short.</exception>
     public static unsafe void Compute(GgmlType weightType, byte* weights, int rows, int cols, ReadOnlySpan<float> x, int n,
-        Span<float> y, WorkerPool pool, MatMulScratch scratch)
-    {
-        GgmlType actType = ActivationQuantize.VecDotType(weightType);
-        long rowBytes = GgmlTypeInfo.RowSize(weightType, cols);
-        long actRowBytes = GgmlTypeInfo.RowSize(actType, cols);
-        if (x.Length < (long)n * cols) throw new ArgumentException($"x holds {x.Length} values, need {n}·{cols}", nameof(x));
-        if (y.Length < (long)n * rows) throw new ArgumentException($"y holds {y.Length} values, need {n}·{rows}", nameof(y));
-        if (rows <= 0 || n <= 0) return;
-
-        byte* act = scratch.Get(actRowBytes * n, out byte[] keepAlive);
-        for (int t = 0; t < n; t++)
-        {
-            ActivationQuantize.Row(actType, x.Slice(t * cols, cols), new Span<byte>(act + t * actRowBytes, (int)actRowBytes));
-        }
-        fixed (float* py = y)
-        {
-            var work = new Work
-            {
-                Dot = Kernel(weightType),
-                Weights = weights,
-                Act = act,
-                Y = py,
-                Rows = rows,
-                Cols = cols,
-                N = n,
-                RowBytes = rowBytes,
-                ActRowBytes = actRowBytes,
-            };
-            pool.For((rows + RowsPerTile - 1) / RowsPerTile, work);
-        }
-        GC.KeepAlive(keepAlive);
-    }
+        Span<float> y, WorkerPool pool, MatMulScratch scratch) =>
+        Compute(weightType, weights, rows, cols, x, n, y, pool, scratch, Kernels.Level, interleaved: false);
 
     /// <summary>Span overload of <see cref="Compute(GgmlType, byte*, int, int, ReadOnlySpan{float}, int, Span{float}, WorkerPool, MatMulScratch)"/>.</summary>
     /// <exception cref="ArgumentException"><paramref name="weights"/> is shorter than rows·RowSize(type, cols), or as the pointer overload.</exception>
@@ -73,8 +44,79 @@ public static class MatMul
         }
     }
 
+    /// <summary>The product with an explicit kernel level and summation order (tests, benchmarks, and weights llama.cpp repacks).</summary>
+    internal static unsafe void Compute(GgmlType weightType, byte* weights, int rows, int cols, ReadOnlySpan<float> x, int n,
+        Span<float> y, WorkerPool pool, MatMulScratch scratch, KernelLevel level, bool interleaved)
+    {
+        GgmlType actType = ActivationQuantize.VecDotType(weightType);
+        if (cols % GgmlTypeInfo.BlockSize(weightType) != 0)
+        {
+            throw new ArgumentException($"{cols} columns are not whole {GgmlTypeInfo.Name(weightType)} blocks", nameof(cols));
+        }
+        if (x.Length < (long)n * cols) throw new ArgumentException($"x holds {x.Length} values, need {n}·{cols}", nameof(x));
+        if (y.Length < (long)n * rows) throw new ArgumentException($"y holds {y.Length} values, need {n}·{rows}", nameof(y));
+        if (rows <= 0 || n <= 0) return;
+        if (!Kernels.IsSupported(level)) throw new ArgumentException($"this CPU cannot run {level} kernels", nameof(level));
+
+        byte* buffer = scratch.Get(PackedActivations.BytesNeeded(actType, cols, n), out byte[] keepAlive);
+        fixed (float* py = y)
+        {
+            var work = new Work
+            {
+                Kernel = Kernel(weightType, level, interleaved),
+                Job = new MatMulJob
+                {
+                    W = weights,
+                    RowBytes = GgmlTypeInfo.RowSize(weightType, cols),
+                    Rows = rows,
+                    Cols = cols,
+                    A = PackedActivations.Pack(actType, x, n, cols, buffer),
+                    Y = py,
+                    Interleaved = interleaved,
+                },
+            };
+            pool.For((rows + RowGroup - 1) / RowGroup, work);
+        }
+        GC.KeepAlive(keepAlive);
+    }
+
+    /// <summary>The kernel of a weight type at a level, in llama.cpp's repacked order where <paramref name="interleaved"/> (x86 levels).</summary>
+    internal static unsafe delegate*<in MatMulJob, int, int, void> Kernel(GgmlType weightType, KernelLevel level, bool interleaved = false) => weightType switch
+    {
+        GgmlType.Q4_0 when interleaved && level >= KernelLevel.Avx2 => &MatMulInterleaved.Q4_0,
+        GgmlType.Q4_K when interleaved && level >= KernelLevel.Avx2 => &MatMulK<Q4_KInterleavedBlock>.X86,
+        GgmlType.Q4_K when level >= KernelLevel.Avx2 => &MatMulK<Q4_KBlock>.X86,
+        GgmlType.Q5_K when level >= KernelLevel.Avx2 => &MatMulK<Q5_KBlock>.X86,
+        GgmlType.Q6_K when level >= KernelLevel.Avx2 => &MatMulK<Q6_KBlock>.X86,
+        GgmlType.Q8_0 => level switch
+        {
+            KernelLevel.Scalar => &MatMulQ32<Q8_0Block>.Scalar,
+            KernelLevel.Portable => &MatMulQ32<Q8_0Block>.Portable,
+            _ => &MatMulQ32<Q8_0Block>.X86,
+        },
+        GgmlType.Q4_0 => level switch
+        {
+            KernelLevel.Scalar => &MatMulQ32<Q4_0Block>.Scalar,
+            KernelLevel.Portable => &MatMulQ32<Q4_0Block>.Portable,
+            _ => &MatMulQ32<Q4_0Block>.X86,
+        },
+        GgmlType.Q5_0 => level switch
+        {
+            KernelLevel.Scalar => &MatMulQ32<Q5_0Block>.Scalar,
+            KernelLevel.Portable => &MatMulQ32<Q5_0Block>.Portable,
+            _ => &MatMulQ32<Q5_0Block>.X86,
+        },
+        GgmlType.F32 => &RowWise.F32,
+        GgmlType.F16 => &RowWise.F16,
+        GgmlType.BF16 => &RowWise.BF16,
+        GgmlType.Q4_K => &RowWise.Q4_K,
+        GgmlType.Q5_K => &RowWise.Q5_K,
+        GgmlType.Q6_K => &RowWise.Q6_K,
+        _ => throw new ArgumentException($"no matmul for {GgmlTypeInfo.Name(weightType)} weights", nameof(weightType)),
+    };
+
     /// <summary>The dot kernel of a weight type against its vec_dot_type (SIMD where the CPU has it).</summary>
-    internal static unsafe delegate*<byte*, byte*, int, float> Kernel(GgmlType weightType) => weightType switch
+    internal static unsafe delegate*<byte*, byte*, int, float> Dot(GgmlType weightType) => weightType switch
     {
         GgmlType.F32 => &DotFloat.F32,
         GgmlType.F16 => &DotFloat.F16,
@@ -87,34 +129,38 @@ public static class MatMul
         _ => throw new ArgumentException($"no matmul for {GgmlTypeInfo.Name(weightType)} weights", nameof(weightType)),
     };
 
+    /// <summary>One dot product per (row, token) for the types without a tiled kernel yet.</summary>
+    private static unsafe class RowWise
+    {
+        public static void F32(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F32);
+        public static void F16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F16);
+        public static void BF16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.BF16);
+        public static void Q4_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &Q4_KScalar);
+        public static void Q5_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &Q5_KScalar);
+        public static void Q6_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q6_KScalar);
+
+        private static float Q4_KScalar(byte* w, byte* a, int n) => DotK.Q45_KScalar(w, a, n, false);
+        private static float Q5_KScalar(byte* w, byte* a, int n) => DotK.Q45_KScalar(w, a, n, true);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        private static void Run(in MatMulJob j, int r0, int r1, delegate*<byte*, byte*, int, float> dot)
+        {
+            for (int t = 0; t < j.A.N; t++)
+            {
+                byte* a = j.A.Row(t);
+                float* yt = j.Y + (long)t * j.Rows;
+                for (int r = r0; r < r1; r++) yt[r] = dot(j.Row(r), a, j.Cols);
+            }
+        }
+    }
+
     [StructLayout(LayoutKind.Auto)]
     private unsafe struct Work : IParallelWork
     {
-        public delegate*<byte*, byte*, int, float> Dot;
-        public byte* Weights, Act;
-        public float* Y;
-        public int Rows, Cols, N;
-        public long RowBytes, ActRowBytes;
+        public delegate*<in MatMulJob, int, int, void> Kernel;
+        public MatMulJob Job;
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public readonly void Execute(int start, int end)
-        {
-            int r0 = start * RowsPerTile;
-            int r1 = Math.Min(Rows, end * RowsPerTile);
-            for (int tile = r0; tile < r1; tile += RowsPerTile)
-            {
-                int tileEnd = Math.Min(r1, tile + RowsPerTile);
-                // Token loop inside the tile loop: the tile's weight rows stay in cache across tokens.
-                for (int t = 0; t < N; t++)
-                {
-                    byte* a = Act + t * ActRowBytes;
-                    float* yt = Y + (long)t * Rows;
-                    for (int r = tile; r < tileEnd; r++)
-                    {
-                        yt[r] = Dot(Weights + r * RowBytes, a, Cols);
-                    }
-                }
-            }
-        }
+        public readonly void Execute(int start, int end) =>
+            Kernel(Job, start * RowGroup, Math.Min(Job.Rows, end * RowGroup));
     }
 }

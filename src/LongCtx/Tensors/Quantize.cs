@@ -28,6 +28,7 @@ public static class Quantize
             case GgmlType.BF16: HalfConversions.Fp32ToBf16(src, MemoryMarshal.Cast<byte, ushort>(dst)); break;
             case GgmlType.Q8_0: Q8_0(src, dst); break;
             case GgmlType.Q4_0: Q4_0(src, dst); break;
+            case GgmlType.Q5_0: Q5_0(src, dst); break;
             case GgmlType.Q4_K: Q45_K(src, dst, fiveBit: false); break;
             case GgmlType.Q5_K: Q45_K(src, dst, fiveBit: true); break;
             case GgmlType.Q6_K: Q6_K(src, dst); break;
@@ -80,6 +81,34 @@ public static class Quantize
                 int xi1 = Math.Min(15, (int)(x[16 + j] * id + 8.5f));
                 b[2 + j] = (byte)(xi0 | (xi1 << 4));
             }
+        }
+    }
+
+    // quantize_row_q5_0_ref: d = (signed max)/-16, q = min(31, trunc(x/d + 16.5)), fifth bits in qh.
+    private static void Q5_0(ReadOnlySpan<float> src, Span<byte> dst)
+    {
+        for (int i = 0; i < src.Length / 32; i++)
+        {
+            ReadOnlySpan<float> x = src.Slice(i * 32, 32);
+            Span<byte> b = dst.Slice(i * BlockLayout.Q5_0Bytes, BlockLayout.Q5_0Bytes);
+            float amax = 0, max = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                if (amax < MathF.Abs(x[j])) { amax = MathF.Abs(x[j]); max = x[j]; }
+            }
+            float d = max / -16;
+            float id = d != 0 ? 1.0f / d : 0.0f;
+            WriteHalf(b, 0, d);
+            uint qh = 0;
+            for (int j = 0; j < 16; j++)
+            {
+                int xi0 = Math.Min(31, (int)(sbyte)(int)(x[j] * id + 16.5f));
+                int xi1 = Math.Min(31, (int)(sbyte)(int)(x[16 + j] * id + 16.5f));
+                b[6 + j] = (byte)((xi0 & 0x0F) | ((xi1 & 0x0F) << 4));
+                qh |= (uint)((xi0 & 0x10) >> 4) << j;
+                qh |= (uint)((xi1 & 0x10) >> 4) << (j + 16);
+            }
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(b[2..], qh);
         }
     }
 

@@ -20,6 +20,7 @@ public sealed class WorkerPool : IDisposable
     private const int SpinIterations = 20_000;
 
     private readonly Thread[] _threads;
+    private readonly long[] _workerAllocated;
     private readonly Lock _dispatch = new();
     private readonly object _sleep = new();
     private readonly Dictionary<Type, Runner> _runners = [];
@@ -39,9 +40,11 @@ public sealed class WorkerPool : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(threadCount, 1);
         ThreadCount = threadCount;
         _threads = new Thread[threadCount - 1];
+        _workerAllocated = new long[threadCount - 1];
         for (int i = 0; i < _threads.Length; i++)
         {
-            _threads[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"LongCtx worker {i + 1}" };
+            int index = i;
+            _threads[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"LongCtx worker {i + 1}" };
             _threads[i].Start();
         }
     }
@@ -116,7 +119,18 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void WorkerLoop()
+    /// <summary>Bytes the worker threads have allocated on the managed heap so far (as of their last dispatch): tests check that kernels allocate nothing.</summary>
+    internal long WorkerAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < _workerAllocated.Length; i++) sum += Volatile.Read(ref _workerAllocated[i]);
+            return sum;
+        }
+    }
+
+    private void WorkerLoop(int index)
     {
         int seen = 0;
         while (true)
@@ -139,6 +153,7 @@ public sealed class WorkerPool : IDisposable
             if (_disposed) return;
             seen = Volatile.Read(ref _generation);
             RunChunks();
+            Volatile.Write(ref _workerAllocated[index], GC.GetAllocatedBytesForCurrentThread());
             Interlocked.Decrement(ref _pending);
         }
     }

@@ -77,7 +77,7 @@ public unsafe class DotKernelTests
             fixed (byte* pw = w)
             fixed (byte* pa = a)
             {
-                float simd = MatMul.Kernel(type)(pw, pa, n);
+                float simd = MatMul.Dot(type)(pw, pa, n);
                 float scalar = Scalar(type, pw, pa, n);
                 float ggml = Ggml(type, pw, pa, n);
                 float magnitude = AbsDot(type, act, w, a, n);

@@ -44,7 +44,7 @@ public class GgmlTypeInfoTests
     [Fact]
     public void SupportedSet()
     {
-        GgmlType[] supported = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
+        GgmlType[] supported = [GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K];
         foreach (GgmlType t in Enum.GetValues<GgmlType>())
         {
             Assert.Equal(Array.IndexOf(supported, t) >= 0, GgmlTypeInfo.IsSupported(t));

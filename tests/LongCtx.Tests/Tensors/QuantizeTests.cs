@@ -16,6 +16,7 @@ public unsafe class QuantizeTests
     {
         GgmlType.Q8_0 => GgmlNative.quantize_row_q8_0_ref,
         GgmlType.Q4_0 => GgmlNative.quantize_row_q4_0_ref,
+        GgmlType.Q5_0 => GgmlNative.quantize_row_q5_0_ref,
         GgmlType.Q4_K => GgmlNative.quantize_row_q4_K_ref,
         GgmlType.Q5_K => GgmlNative.quantize_row_q5_K_ref,
         GgmlType.Q6_K => GgmlNative.quantize_row_q6_K_ref,
@@ -27,6 +28,7 @@ public unsafe class QuantizeTests
     {
         GgmlType.Q8_0 => GgmlNative.dequantize_row_q8_0,
         GgmlType.Q4_0 => GgmlNative.dequantize_row_q4_0,
+        GgmlType.Q5_0 => GgmlNative.dequantize_row_q5_0,
         GgmlType.Q4_K => GgmlNative.dequantize_row_q4_K,
         GgmlType.Q5_K => GgmlNative.dequantize_row_q5_K,
         GgmlType.Q6_K => GgmlNative.dequantize_row_q6_K,
@@ -34,7 +36,7 @@ public unsafe class QuantizeTests
         _ => throw new ArgumentException(t.ToString()),
     };
 
-    public static TheoryData<GgmlType> QuantTypes => new(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K);
+    public static TheoryData<GgmlType> QuantTypes => new(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.Q8_K);
 
     [Theory]
     [MemberData(nameof(QuantTypes))]

@@ -69,7 +69,7 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
     private void Compare(SyntheticShape shape, GgmlType type, KvCacheType kv, string name)
     {
         string path = Path.Combine(dir.Path, $"{name}-{GgmlTypeInfo.Name(type)}.gguf");
-        SyntheticModel.Write(path, shape, type, seed: name.GetHashCode(StringComparison.Ordinal) & 0xffff);
+        SyntheticModel.Write(path, shape, type, seed: StableSeed(name));
         int[] prompt = RandomPrompt(shape.VocabSize, seed: 7);
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
@@ -119,6 +119,20 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
         }
         Assert.True(nearTies <= 4, $"{name}: {nearTies} of {Steps} greedy choices differ (all near-ties)");
         output.WriteLine($"{name} {GgmlTypeInfo.Name(type)}: {Steps - nearTies}/{Steps} greedy tokens identical, {nearTies} numeric near-ties, min cosine {minCosine:F7} (llama.cpp {llamaTime.TotalSeconds:F1} s, LongCtx {clock.Elapsed.TotalSeconds:F1} s)");
+    }
+
+    /// <summary>
+    /// A seed from the case name that is the same in every process (string.GetHashCode is randomized
+    /// per process, which made each run test different weights): FNV-1a over the UTF-16 code units.
+    /// </summary>
+    private static int StableSeed(string name)
+    {
+        uint hash = 2166136261;
+        foreach (char c in name)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+        return (int)(hash & 0xffff);
     }
 
     private static float MaxAbsDiff(ReadOnlySpan<float> a, ReadOnlySpan<float> b)

@@ -10,6 +10,8 @@ internal static class Program
         usage: longctx-train COMMAND [key=value ...]
           train config=FILE [workDir=.cache/train/NAME] [minutes=0] [steps=0] [fresh=false]
                                                      train (resuming from the work directory's checkpoint)
+          samples config=FILE [task=niah] [length=512] [count=2] [step=0]
+                                                     print training sequences of a task (answers in [[ ]]) and the fill rate
           bench-gemm [threads=2]                     GFLOPS of the GEMM shapes of a training step
           bench-attention [T=512 B=4 threads=2]       GFLOPS of the tiled attention forward and backward
           bench-step [layers=6 dim=256 heads=8 kvHeads=2 ffn=704 vocab=4096 B=16 T=512 threads=2 seconds=20]
@@ -37,6 +39,13 @@ internal static class Program
                     o.ThrowOnUnused();
                     new Trainer(config, run, Console.Out).Run();
                     return 0;
+                case "samples":
+                {
+                    TrainConfig c = TrainConfig.Load(o.String("config") ?? throw new ArgumentException("samples needs config=FILE"));
+                    var r = new RunOptions(o.String("workDir") ?? Path.Combine(".cache", "train", c.Name));
+                    new Trainer(c, r, Console.Out).ShowSamples(o.String("task") ?? "niah", o.Int("length", 512), o.Int("count", 2), o.Int("step", 0));
+                    break;
+                }
                 case "bench-gemm":
                     Bench.GemmSpeed(o.Int("threads", 2));
                     break;

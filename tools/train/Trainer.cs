@@ -49,7 +49,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         TruncateLossLog(step);
         log.WriteLine($"model: {config.Model} — {model.Layout.Count:N0} parameters; corpus {text.Length:N0} tokens; {config.TotalSteps} steps in {config.Stages.Count} stage(s)");
 
-        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed);
+        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(new BpeEncoder(vocab), vocab.ImEndId), vocab.EndOfTextId);
         long last = run.MaxSteps > 0 ? Math.Min(run.MaxSteps, config.TotalSteps) : config.TotalSteps;
         using var lossLog = new StreamWriter(Path.Combine(run.WorkDir, LossFile), append: true);
         if (lossLog.BaseStream.Length == 0) lossLog.WriteLine("step\ttokens\tlr\tloss\tgrad_norm\tseconds\t" + string.Join('\t', BatchSource.Tasks.Select(t => $"loss_{t}\tacc_{t}")));
@@ -110,6 +110,42 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         GgufExport.Write(gguf, model, vocab, GgmlTypeInfo.Parse(config.ExportType), config.Name);
         log.WriteLine($"wrote {gguf} after step {step} ({clock.Elapsed:hh\\:mm\\:ss})");
         return step;
+    }
+
+    /// <summary>
+    /// Prints <paramref name="count"/> sequences of <paramref name="task"/> as the batches of
+    /// <paramref name="step"/> would hold them (weighted targets in [[ ]]), and the rate at which the
+    /// batch source fills them.
+    /// </summary>
+    public void ShowSamples(string task, int length, int count, long step)
+    {
+        Directory.CreateDirectory(run.WorkDir);
+        BpeVocabulary vocab = LoadOrTrainVocabulary();
+        int[] text = LoadOrTokenizeCorpus(vocab);
+        var encoder = new BpeEncoder(vocab);
+        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(encoder, vocab.ImEndId), vocab.EndOfTextId);
+        var batch = new Batch(count, length);
+        var taskOf = new int[count];
+        var clock = Stopwatch.StartNew();
+        source.Fill(batch, step, new Dictionary<string, double> { [task] = 1 }, taskOf);
+        double seconds = clock.Elapsed.TotalSeconds;
+        for (int b = 0; b < count; b++)
+        {
+            var sb = new System.Text.StringBuilder();
+            bool inAnswer = false;
+            for (int i = b * length; i < (b + 1) * length; i++)
+            {
+                bool w = batch.Weights[i] > 0;
+                if (w && !inAnswer) sb.Append("[[");
+                if (!w && inAnswer) sb.Append("]]");
+                inAnswer = w;
+                sb.Append(encoder.Decode([batch.Targets[i]]));
+            }
+            if (inAnswer) sb.Append("]]");
+            log.WriteLine($"--- sequence {b} ({length} tokens, {batch.Weights.AsSpan(b * length, length).ToArray().Count(x => x > 0)} weighted)");
+            log.WriteLine(sb.ToString());
+        }
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filled {count}×{length} tokens of '{task}' in {seconds:F2} s ({count * length / seconds:F0} tokens/s)"));
     }
 
     private Stage StageAt(long step)

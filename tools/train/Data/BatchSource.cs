@@ -9,21 +9,29 @@ namespace LongCtx.Train.Data;
 /// <item><c>text</c>: a window of the tokenized corpus, loss on every token (language modelling);</item>
 /// <item><c>repeat</c>: random tokens repeated (x x x …), loss only where the token is a copy, the
 /// induction warm-up that retrieval builds on (Olsson et al., "In-context learning and induction heads").</item>
+/// <item><c>niah</c>, <c>multi</c>, <c>vt</c>: RULER-style retrieval samples (<see cref="RetrievalTasks"/>) of
+/// random lengths packed into the sequence, separated by end-of-text, loss on the answers only.</item>
 /// </list>
 /// </summary>
 internal sealed class BatchSource
 {
-    public static readonly string[] Tasks = ["text", "repeat"];
+    public static readonly string[] Tasks = ["text", "repeat", "niah", "multi", "vt"];
     private readonly int[] _text;
+    private readonly RetrievalTasks? _retrieval;
+    private readonly int _separator;
     private readonly int _ordinary;
     private readonly ulong _seed;
 
     /// <param name="text">The tokenized corpus (documents separated by end-of-text).</param>
     /// <param name="ordinaryTokens">Ids below this are ordinary tokens (the specials follow).</param>
     /// <param name="seed">Run seed.</param>
-    public BatchSource(int[] text, int ordinaryTokens, ulong seed)
+    /// <param name="retrieval">Generator of the retrieval tasks (null: text and repeat only).</param>
+    /// <param name="separator">Token between packed samples (end-of-text).</param>
+    public BatchSource(int[] text, int ordinaryTokens, ulong seed, RetrievalTasks? retrieval = null, int separator = 0)
     {
         _text = text;
+        _retrieval = retrieval;
+        _separator = separator;
         _ordinary = ordinaryTokens;
         _seed = seed;
     }
@@ -51,8 +59,12 @@ internal sealed class BatchSource
             taskOf[b] = task;
             Span<int> tokens = batch.Tokens.AsSpan(b * length, length), targets = batch.Targets.AsSpan(b * length, length);
             Span<float> weights = batch.Weights.AsSpan(b * length, length);
-            if (Tasks[task] == "text") Text(ref rng, tokens, targets, weights);
-            else Repeat(ref rng, tokens, targets, weights);
+            switch (Tasks[task])
+            {
+                case "text": Text(ref rng, tokens, targets, weights); break;
+                case "repeat": Repeat(ref rng, tokens, targets, weights); break;
+                default: Pack(Tasks[task], ref rng, tokens, targets, weights); break;
+            }
         }
     }
 
@@ -78,6 +90,59 @@ internal sealed class BatchSource
             if (i < n) tokens[i] = x;
             if (i > 0) targets[i - 1] = x;
             if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
+        }
+    }
+
+    /// <summary>
+    /// Retrieval samples packed until less than a sample's room is left; half of them fill what is
+    /// left, the others take a log-uniform share of it (so every stage also sees short contexts).
+    /// The rest of the sequence is text without loss.
+    /// </summary>
+    private void Pack(string task, ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    {
+        if (_retrieval is null) throw new InvalidOperationException($"task '{task}' needs the retrieval generator");
+        int n = tokens.Length, pos = 0;
+        weights.Clear();
+        int misses = 0;
+        while (n + 1 - pos >= RetrievalTasks.MinLength && misses < 3)
+        {
+            int space = n + 1 - pos;   // the sample's last token is only a target
+            int length = rng.NextDouble() < 0.5 ? space : (int)Math.Exp(Math.Log(RetrievalTasks.MinLength) + rng.NextDouble() * (Math.Log(space) - Math.Log(RetrievalTasks.MinLength)));
+            var drawn = _retrieval.Draw(task, ref rng, Math.Max(length, RetrievalTasks.MinLength), space);
+            if (drawn is not { } sample)
+            {
+                misses++;
+                continue;
+            }
+            List<int> ids = sample.Tokens;
+            for (int i = 0; i < ids.Count; i++)
+            {
+                int at = pos + i;
+                if (at < n) tokens[at] = ids[i];
+                if (at > 0 && at - 1 < n)
+                {
+                    targets[at - 1] = ids[i];
+                    weights[at - 1] = i >= sample.AnswerStart ? 1f : 0f;
+                }
+            }
+            pos += ids.Count;
+            if (pos < n + 1)
+            {
+                // separator between samples: a token and a target, no loss
+                if (pos < n) tokens[pos] = _separator;
+                if (pos > 0) targets[pos - 1] = _separator;
+                pos++;
+            }
+        }
+        if (pos < n + 1)
+        {
+            // Fill the tail with corpus text as context only.
+            int start = rng.Next(_text.Length - n - 1);
+            for (int at = Math.Max(pos, 0), j = start; at <= n; at++, j++)
+            {
+                if (at < n) tokens[at] = _text[j];
+                if (at > 0) targets[at - 1] = _text[j];
+            }
         }
     }
 }

@@ -10,6 +10,7 @@ internal static class Program
         usage: longctx-train COMMAND [key=value ...]
           train config=FILE [workDir=.cache/train/NAME] [minutes=0] [steps=0] [fresh=false]
                                                      train (resuming from the work directory's checkpoint)
+          export config=FILE out=FILE.gguf [workDir=...]  the work directory's checkpoint as a GGUF
           samples config=FILE [task=niah] [length=512] [count=2] [step=0]
                                                      print training sequences of a task (answers in [[ ]]) and the fill rate
           bench-gemm [threads=2]                     GFLOPS of the GEMM shapes of a training step
@@ -39,6 +40,13 @@ internal static class Program
                     o.ThrowOnUnused();
                     new Trainer(config, run, Console.Out).Run();
                     return 0;
+                case "export":
+                {
+                    TrainConfig c = TrainConfig.Load(o.String("config") ?? throw new ArgumentException("export needs config=FILE"));
+                    var r = new RunOptions(o.String("workDir") ?? Path.Combine(".cache", "train", c.Name));
+                    new Trainer(c, r, Console.Out).ExportCheckpoint(o.String("out") ?? throw new ArgumentException("export needs out=FILE.gguf"));
+                    break;
+                }
                 case "samples":
                 {
                     TrainConfig c = TrainConfig.Load(o.String("config") ?? throw new ArgumentException("samples needs config=FILE"));

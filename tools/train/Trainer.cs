@@ -112,6 +112,22 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         return step;
     }
 
+    /// <summary>Writes the work directory's checkpoint as a GGUF (while a run goes on, or after it). Returns its step.</summary>
+    public long ExportCheckpoint(string output)
+    {
+        string checkpoint = Path.Combine(run.WorkDir, CheckpointFile);
+        if (!File.Exists(checkpoint)) throw new IOException($"no checkpoint at {checkpoint}");
+        BpeVocabulary vocab = LoadOrTrainVocabulary();
+        using var pool = new WorkerPool(1);
+        var model = new TrainModel(config.Model, pool);
+        OptimizerConfig oc = config.Optimizer;
+        var opt = new AdamW(model.Layout, new AdamWOptions { Beta1 = oc.Beta1, Beta2 = oc.Beta2, WeightDecay = oc.WeightDecay, ClipNorm = oc.Clip });
+        long step = Checkpoint.Load(checkpoint, model.Params, opt, config.Model);
+        GgufExport.Write(output, model, vocab, GgmlTypeInfo.Parse(config.ExportType), config.Name);
+        log.WriteLine($"wrote {output} from {checkpoint} (step {step})");
+        return step;
+    }
+
     /// <summary>
     /// Prints <paramref name="count"/> sequences of <paramref name="task"/> as the batches of
     /// <paramref name="step"/> would hold them (weighted targets in [[ ]]), and the rate at which the

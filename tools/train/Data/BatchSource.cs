@@ -9,13 +9,16 @@ namespace LongCtx.Train.Data;
 /// <item><c>text</c>: a window of the tokenized corpus, loss on every token (language modelling);</item>
 /// <item><c>repeat</c>: random tokens repeated (x x x …), loss only where the token is a copy, the
 /// induction warm-up that retrieval builds on (Olsson et al., "In-context learning and induction heads").</item>
+/// <item><c>recall</c>: multi-query associative recall (key value pairs, then keys asked again in
+/// another order; loss on the recalled values), the lookup that needle retrieval is made of
+/// (Arora et al., "Zoology", MQAR).</item>
 /// <item><c>niah</c>, <c>multi</c>, <c>vt</c>: RULER-style retrieval samples (<see cref="RetrievalTasks"/>) of
 /// random lengths packed into the sequence, separated by end-of-text, loss on the answers only.</item>
 /// </list>
 /// </summary>
 internal sealed class BatchSource
 {
-    public static readonly string[] Tasks = ["text", "repeat", "niah", "multi", "vt"];
+    public static readonly string[] Tasks = ["text", "repeat", "recall", "niah", "multi", "vt"];
     private readonly int[] _text;
     private readonly RetrievalTasks? _retrieval;
     private readonly int _separator;
@@ -63,6 +66,7 @@ internal sealed class BatchSource
             {
                 case "text": Text(ref rng, tokens, targets, weights); break;
                 case "repeat": Repeat(ref rng, tokens, targets, weights); break;
+                case "recall": Recall(ref rng, tokens, targets, weights); break;
                 default: Pack(Tasks[task], ref rng, tokens, targets, weights); break;
             }
         }
@@ -78,11 +82,11 @@ internal sealed class BatchSource
         weights.Fill(1f);
     }
 
-    /// <summary>A random period of 4..n/2 ordinary tokens, repeated to the end; loss on every target that is a copy.</summary>
+    /// <summary>A random period of 4..n/2 ordinary tokens (log-uniform), repeated to the end; loss on every target that is a copy.</summary>
     private void Repeat(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
     {
         int n = tokens.Length;
-        int period = 4 + rng.Next(Math.Max(1, n / 2 - 3));
+        int period = Math.Clamp((int)Math.Exp(Math.Log(4) + rng.NextDouble() * (Math.Log(Math.Max(5, n / 2)) - Math.Log(4))), 4, Math.Max(4, n / 2));
         // x[i] = random for i < period, else x[i − period]; tokens = x[0..n), targets = x[1..n]
         for (int i = 0; i <= n; i++)
         {
@@ -90,6 +94,49 @@ internal sealed class BatchSource
             if (i < n) tokens[i] = x;
             if (i > 0) targets[i - 1] = x;
             if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
+        }
+    }
+
+    /// <summary>
+    /// Pairs "k v" of random ordinary tokens with distinct keys (8 to n/4 pairs), then the keys again
+    /// in a random order, each followed by its value: loss on the recalled values only.
+    /// </summary>
+    private void Recall(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    {
+        int n = tokens.Length;
+        int pairs = Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7)));
+        var keys = new int[pairs];
+        var values = new int[pairs];
+        var used = new HashSet<int>();
+        for (int p = 0; p < pairs; p++)
+        {
+            int k;
+            do k = rng.Next(_ordinary); while (!used.Add(k));
+            keys[p] = k;
+            values[p] = rng.Next(_ordinary);
+        }
+        // x: the pairs, then queries (key, value) until the sequence is full.
+        var x = new int[n + 1];
+        var recalled = new bool[n + 1];
+        int at = 0;
+        for (int p = 0; p < pairs && at + 1 <= n; p++)
+        {
+            x[at++] = keys[p];
+            x[at++] = values[p];
+        }
+        while (at + 1 <= n)
+        {
+            int q = rng.Next(pairs);
+            x[at++] = keys[q];
+            x[at] = values[q];
+            recalled[at++] = true;
+        }
+        if (at == n) x[n] = keys[rng.Next(pairs)];
+        for (int i = 0; i < n; i++)
+        {
+            tokens[i] = x[i];
+            targets[i] = x[i + 1];
+            weights[i] = recalled[i + 1] ? 1f : 0f;
         }
     }
 

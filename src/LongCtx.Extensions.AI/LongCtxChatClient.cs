@@ -157,6 +157,7 @@ public sealed class LongCtxChatClient : IChatClient
         {
             await foreach (string piece in pieces.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
             {
+                cancellationToken.ThrowIfCancellationRequested();   // pieces already queued are not shown after a cancel
                 yield return new ChatResponseUpdate(ChatRole.Assistant, piece)
                 {
                     ResponseId = responseId, MessageId = messageId, ModelId = ModelId, CreatedAt = created,

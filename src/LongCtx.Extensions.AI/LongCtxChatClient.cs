@@ -139,7 +139,8 @@ public sealed class LongCtxChatClient : IChatClient
     }
 
     /// <inheritdoc/>
-    /// <remarks>Bad input throws here, before anything is enumerated (the same exceptions as <see cref="GetResponseAsync"/>).
+    /// <remarks>Bad messages and options throw here, before anything is enumerated (the same exceptions as <see cref="GetResponseAsync"/>);
+    /// a prompt too long for the context (<see cref="PromptTooLongException"/>) and cancellation throw from the enumeration.
     /// Each update holds one piece of text; the last holds no text but the finish reason and a <see cref="UsageContent"/>.
     /// Stopping the enumeration early cancels the generation.</remarks>
     public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<AIChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>

@@ -22,7 +22,8 @@ public sealed class TextGenerator
 {
     private readonly Session _session;
     private readonly Tokenizer? _tokenizer;
-    private readonly SamplerChain _sampler;
+    private SamplerChain _sampler;
+    private bool _samplerFresh;   // replaced since the last Generate: it has seen none of _context
     // Every token the sampler has accepted since its last reset, in order: the session holds the
     // first _session.Position of them; a last, sampled but never evaluated token may follow.
     private readonly List<int> _context = [];
@@ -49,8 +50,30 @@ public sealed class TextGenerator
     /// <summary>The session generated into.</summary>
     public Session Session => _session;
 
-    /// <summary>KV press applied after each prefill that starts from an empty cache (null: the full cache is kept).</summary>
-    public IKvPress? Press { get; init; }
+    /// <summary>KV press applied after each prefill that starts from an empty cache (null: the full cache is kept).
+    /// Changing it does not touch what the session already holds; call <see cref="Reset"/> to apply a new one to a held prefix.</summary>
+    public IKvPress? Press { get; set; }
+
+    /// <summary>
+    /// The sampler chain that chooses each token. Replacing it (other sampling options for the next
+    /// call) keeps the session and its tokens for prefix reuse; the next <see cref="Generate"/>
+    /// accepts the whole prompt into the new chain, so it samples as it would after a fresh prefill.
+    /// </summary>
+    /// <exception cref="ArgumentException">The new chain's vocabulary is not the tokenizer's.</exception>
+    public SamplerChain Sampler
+    {
+        get => _sampler;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            if (_tokenizer != null && value.VocabSize != _tokenizer.VocabSize)
+            {
+                throw new ArgumentException($"the sampler has a vocabulary of {value.VocabSize} tokens, the tokenizer {_tokenizer.VocabSize}", nameof(value));
+            }
+            _sampler = value;
+            _samplerFresh = true;
+        }
+    }
 
     /// <summary>Tokens of the current sequence: the last prompt and what was generated after it (the last generated token may not be evaluated yet).</summary>
     public IReadOnlyList<int> Tokens => _context;
@@ -69,10 +92,14 @@ public sealed class TextGenerator
     /// <param name="stop">Stop strings, end-of-generation ids and token budget; reset here before use.</param>
     /// <param name="onText">Receives the text as it becomes showable; null to discard it.</param>
     /// <param name="generated">When given, the generated token ids are appended to it (the stopping token included).</param>
+    /// <param name="cancellationToken">Checked before the prefill and before each token is sampled (not inside the prefill).
+    /// A cancelled call leaves the generator consistent: the next prompt still reuses what the session holds.</param>
     /// <exception cref="ArgumentException">The prompt is empty.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     /// <exception cref="PromptTooLongException">The prompt leaves no position of the context to generate into.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A prompt token is outside the vocabulary.</exception>
-    public GenerationResult Generate(ReadOnlySpan<int> prompt, StopCondition stop, TextSink? onText = null, List<int>? generated = null)
+    public GenerationResult Generate(ReadOnlySpan<int> prompt, StopCondition stop, TextSink? onText = null, List<int>? generated = null,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stop);
         if (prompt.IsEmpty)
@@ -83,6 +110,7 @@ public sealed class TextGenerator
         {
             throw new PromptTooLongException(prompt.Length, _session.ContextSize);
         }
+        cancellationToken.ThrowIfCancellationRequested();
         stop.Reset();
 
         // Reuse what the session holds when the prompt extends it; otherwise start over.
@@ -95,9 +123,10 @@ public sealed class TextGenerator
         }
         // The sampler has seen _context; it needs the prompt's tokens beyond that (all of them after a reset).
         int seen = _context.Count;
-        if (!extends || seen > prompt.Length || !StartsWith(prompt, _context, seen))
+        if (_samplerFresh || !extends || seen > prompt.Length || !StartsWith(prompt, _context, seen))
         {
             _sampler.Reset();
+            _samplerFresh = false;
             seen = 0;
         }
         _context.RemoveRange(seen, _context.Count - seen);
@@ -115,6 +144,7 @@ public sealed class TextGenerator
         StopReason reason;
         while (true)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             int token = _sampler.Sample(logits);
             _sampler.Accept(token);
             _context.Add(token);

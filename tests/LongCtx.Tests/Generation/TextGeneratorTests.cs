@@ -51,4 +51,37 @@ public sealed class TextGeneratorTests(CliModelFixture model) : IClassFixture<Cl
         Assert.Equal(StopReason.ContextFull, r.Reason);
         Assert.Equal(5, tokens.Count);   // positions 12..15 hold four of them; the fifth is sampled from the last logits
     }
+
+    [Fact]
+    public void A_new_sampler_keeps_the_held_prefix_and_samples_as_after_a_fresh_prefill()
+    {
+        int[] first = model.Model.Tokenizer.Encode("one two three", addSpecial: true);
+        var sampled = new SamplingOptions { Temperature = 1.2f, Seed = 7 };
+        TextGenerator reused = Create(256);
+        List<int> a = Run(reused, first, 5, out _);
+        List<int> second = [.. first, .. a, .. model.Model.Tokenizer.Encode(" four", addSpecial: false)];
+        reused.Sampler = new SamplerChain(sampled, model.Model.Config.VocabSize);
+        List<int> b = Run(reused, second, 6, out GenerationResult r);
+        Assert.Equal(second.Count - (first.Length + 4), r.PrefilledTokens);
+
+        TextGenerator fresh = Create(256);
+        fresh.Sampler = new SamplerChain(sampled, model.Model.Config.VocabSize);
+        Assert.Equal(Run(fresh, second, 6, out _), b);
+        Assert.Throws<ArgumentException>(() => reused.Sampler = new SamplerChain(SamplingOptions.Greedy, model.Model.Config.VocabSize + 1));
+    }
+
+    [Fact]
+    public void Cancellation_stops_between_tokens_and_the_next_call_still_reuses_the_session()
+    {
+        int[] prompt = model.Model.Tokenizer.Encode("one two three", addSpecial: true);
+        TextGenerator g = Create(256);
+        using var cts = new CancellationTokenSource();
+        var generated = new List<int>();
+        Assert.ThrowsAny<OperationCanceledException>(() => g.Generate(prompt, new StopCondition(maxTokens: 100), _ => cts.Cancel(), generated, cts.Token));
+        Assert.Single(generated);
+        List<int> next = [.. prompt, generated[0], .. model.Model.Tokenizer.Encode(" four", addSpecial: false)];
+        List<int> after = Run(g, next, 5, out GenerationResult r);
+        Assert.Equal(next.Count - (prompt.Length + 1), r.PrefilledTokens);   // the session still holds the prompt and the token decoded before the check
+        Assert.Equal(Run(Create(256), next, 5, out _), after);
+    }
 }

@@ -14,8 +14,8 @@ namespace LongCtx.Server.Scheduling;
 /// </summary>
 /// <remarks>
 /// Without a press, the session starts from the longest cached prefix of the prompt (whole blocks,
-/// at least one token left to prefill for the first logits) and its prompt's blocks enter the cache
-/// after the prefill. With a press (the request's <c>"kv"</c>), the prompt is prefilled fresh while the
+/// at least one token left to prefill for the first logits) and, without a selector either, its
+/// prompt's blocks enter the cache after the prefill. With a press (the request's <c>"kv"</c>), the prompt is prefilled fresh while the
 /// press observes, then compressed, and nothing enters the cache. Prefill chunks end at multiples of
 /// the chunk size whatever the cached length, so a hit computes in the same batches as a fresh prefill.
 /// </remarks>
@@ -94,8 +94,9 @@ internal sealed class ActiveSequence
             {
                 _session.Compress(_press);   // the logits of the last prompt token stay valid: compression reads the cache only
             }
-            else
+            else if (_session.Selector is null)
             {
+                // Only a plain prefill fills the cache: a selector also runs on a one-token chunk, and what it reads shapes the KV after it.
                 _prefixCache?.Insert(_request.Prompt, _session.Cache);
             }
             metrics.FirstToken();

@@ -8,8 +8,8 @@ root.Subcommands.Add(ChatCommand.Create());
 root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(SynthesizeCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-// The per-request "kv" field is refused until the KV method registry is wired here (validateKvSpec).
 root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(ServeLoadCommand.Create());
 // The eval engine runs models with their own tokenizer (Model.Tokenizer).
 root.Subcommands.Add(EvalCommand.Create(new EvalEngineSource(tokenizer: model => new EvalTokenizer(model.Tokenizer))));
 return await root.Parse(args).InvokeAsync();

@@ -8,7 +8,7 @@ namespace LongCtx.Cli;
 /// <summary><c>longctx serve</c>: the OpenAI-compatible HTTP server over one model, until Ctrl+C.</summary>
 internal static class ServeCommand
 {
-    public static Command Create(Func<string, string?>? validateKvSpec = null)
+    public static Command Create()
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "GGUF model file", Required = true };
         var host = new Option<string>("--host") { Description = "Address to listen on", DefaultValueFactory = _ => "127.0.0.1" };
@@ -22,9 +22,11 @@ internal static class ServeCommand
         var kvType = new Option<KvCacheType>("--kv-type") { Description = "KV cache element type", DefaultValueFactory = _ => KvCacheType.F16 };
         var alias = new Option<string?>("--alias") { Description = "Model id in /v1/models (default: the file name)" };
         var template = new Option<string?>("--chat-template") { Description = "Built-in chat template name overriding the file's" };
+        var prefixCache = new Option<int>("--prefix-cache-mb") { Description = "MiB of KV the prefix cache keeps for reuse across requests (0 = off)", DefaultValueFactory = _ => 512 };
+        var prefixBlock = new Option<int>("--prefix-block") { Description = "Tokens per prefix-cache block (prefixes are reused in whole blocks)", DefaultValueFactory = _ => 16 };
         var command = new Command("serve", "OpenAI-compatible HTTP server (chat, completions, tokenize, metrics)")
         {
-            model, host, port, apiKey, ctx, parallel, maxPrompt, timeout, threads, kvType, alias, template,
+            model, host, port, apiKey, ctx, parallel, maxPrompt, timeout, threads, kvType, alias, template, prefixCache, prefixBlock,
         };
         command.SetAction(parse => CliErrors.Run(() =>
         {
@@ -42,7 +44,8 @@ internal static class ServeCommand
                 KvCacheType = parse.GetValue(kvType),
                 ModelAlias = parse.GetValue(alias),
                 ChatTemplate = parse.GetValue(template),
-                ValidateKvSpec = validateKvSpec,
+                PrefixCacheBytes = (long)parse.GetValue(prefixCache) << 20,
+                PrefixBlockTokens = parse.GetValue(prefixBlock),
             };
             return Serve(options).GetAwaiter().GetResult();
         }));

@@ -21,7 +21,8 @@ namespace LongCtx.Server;
 /// <summary>
 /// An OpenAI-compatible HTTP server over one model: /v1/chat/completions, /v1/completions,
 /// /v1/models, /tokenize, /detokenize, /health and /metrics. Handlers parse, check and tokenize,
-/// then queue the prompt; one scheduler thread owns the model and interleaves the running sequences.
+/// then queue the prompt; one scheduler thread owns the model and interleaves the running sequences,
+/// each starting from the longest cached prefix of its prompt.
 /// </summary>
 public sealed class LongCtxServer : IAsyncDisposable
 {
@@ -65,7 +66,8 @@ public sealed class LongCtxServer : IAsyncDisposable
             int contextSize = options.ContextSize > 0 ? options.ContextSize : Math.Min(model.Config.ContextLength, 4096);
             string modelId = options.ModelAlias ?? Path.GetFileName(options.ModelPath);
             var metrics = new ServerMetrics();
-            scheduler = new Scheduler(model, sessionOptions, options.Parallel, options.PrefillChunk, metrics);
+            PrefixCache? prefixCache = options.PrefixCacheBytes > 0 ? new PrefixCache(options.PrefixBlockTokens, options.PrefixCacheBytes, metrics) : null;
+            scheduler = new Scheduler(model, sessionOptions, options.Parallel, options.PrefillChunk, prefixCache, metrics);
             var state = new ServerState(options, model, template, modelId, contextSize, scheduler, metrics);
 
             WebApplication app = Build(options, state);
@@ -103,10 +105,11 @@ public sealed class LongCtxServer : IAsyncDisposable
         {
             throw new ArgumentOutOfRangeException(nameof(o), o.Port, "Port must be in [0, 65535]");
         }
-        if (o.Parallel < 1 || o.PrefillChunk < 1 || o.ContextSize < 0 || o.MaxPromptTokens < 0 || o.MaxRequestBodyBytes < 1 || o.RequestTimeout <= TimeSpan.Zero)
+        if (o.Parallel < 1 || o.PrefillChunk < 1 || o.ContextSize < 0 || o.MaxPromptTokens < 0 || o.MaxRequestBodyBytes < 1 || o.RequestTimeout <= TimeSpan.Zero
+            || o.PrefixCacheBytes < 0 || o.PrefixBlockTokens < 1)
         {
             throw new ArgumentOutOfRangeException(nameof(o),
-                "Parallel and PrefillChunk must be >= 1, ContextSize and MaxPromptTokens >= 0, MaxRequestBodyBytes >= 1, RequestTimeout > 0");
+                "Parallel, PrefillChunk and PrefixBlockTokens must be >= 1, ContextSize, MaxPromptTokens and PrefixCacheBytes >= 0, MaxRequestBodyBytes >= 1, RequestTimeout > 0");
         }
         if (o.ApiKey is { Length: 0 })
         {

@@ -48,9 +48,17 @@ public sealed record ServerOptions
     public string? ChatTemplate { get; init; }
 
     /// <summary>
-    /// Checks a request's <c>"kv"</c> field (a KV method spec such as <c>snapkv:ratio=0.5</c>) and
-    /// returns null when it is valid, or the reason it is not. Null (the default) = no KV methods
-    /// are available, and any <c>"kv"</c> field is refused.
+    /// Most bytes the prefix cache may hold: KV of prompt prefixes reused across requests, evicted
+    /// least recently used first; 0 = no prefix cache. 512 MiB holds about 43K tokens of a
+    /// Qwen2.5-0.5B-shaped model's F16 KV (12 KiB a token).
     /// </summary>
-    public Func<string, string?>? ValidateKvSpec { get; init; }
+    public long PrefixCacheBytes { get; init; } = 512L << 20;
+
+    /// <summary>
+    /// Tokens per prefix-cache block: prefixes are reused in whole blocks. 16 as vLLM's default: fine
+    /// enough to reuse most of a shared prefix, coarse enough to keep the tree small. With a block
+    /// size that divides <see cref="PrefillChunk"/> (or a multiple of it), a reused prefix gives
+    /// exactly the results of a fresh prefill.
+    /// </summary>
+    public int PrefixBlockTokens { get; init; } = 16;
 }

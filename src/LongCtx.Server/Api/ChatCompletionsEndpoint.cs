@@ -12,7 +12,7 @@ internal static class ChatCompletionsEndpoint
     {
         using JsonDocument body = await RequestBody.ReadObjectAsync(context.Request, state.Options.MaxRequestBodyBytes, context.RequestAborted);
         JsonElement root = body.RootElement;
-        GenerationParameters p = GenerationParameters.Parse(root, state.Options, state.Tokenizer.EndOfGenerationTokens);
+        GenerationParameters p = GenerationParameters.Parse(root, state.Tokenizer.EndOfGenerationTokens);
         PromptChecks.Model(state, p.Model);
         List<ChatMessage> messages = Messages(root);
         string text = state.Template.Render(messages, addAssistant: true);

@@ -19,7 +19,7 @@ internal static class CompletionResponder
         int maxTokens = p.MaxTokens ?? (chat ? int.MaxValue : 16);   // OpenAI's default for completions is 16
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
         cancel.CancelAfter(state.Options.RequestTimeout);
-        var request = new SequenceRequest(prompt, p.Sampling, p.Stop, maxTokens, p.KvSpec, cancel.Token);
+        var request = new SequenceRequest(prompt, p.Sampling, p.Stop, maxTokens, p.Kv, cancel.Token);
         var shape = new Shape(chat, (chat ? "chatcmpl-" : "cmpl-") + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds(), state.ModelId);
         state.Scheduler.Enqueue(request);
         try
@@ -155,12 +155,25 @@ internal static class CompletionResponder
         await response.Body.FlushAsync(cancel);
     }
 
+    /// <summary>
+    /// OpenAI's usage (with <c>prompt_tokens_details.cached_tokens</c>: the prompt tokens the prefix
+    /// cache served), then our extension <c>"longctx"</c>: tokens prefilled and the KV the sequence held at its end.
+    /// </summary>
     private static void WriteUsage(Utf8JsonWriter json, FinishedEvent f)
     {
         json.WriteStartObject("usage");
         json.WriteNumber("prompt_tokens", f.PromptTokens);
         json.WriteNumber("completion_tokens", f.CompletionTokens);
         json.WriteNumber("total_tokens", f.PromptTokens + f.CompletionTokens);
+        json.WriteStartObject("prompt_tokens_details");
+        json.WriteNumber("cached_tokens", f.CachedTokens);
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteStartObject("longctx");
+        json.WriteNumber("prefilled_tokens", f.PromptTokens - f.CachedTokens);
+        json.WriteNumber("cached_tokens", f.CachedTokens);
+        json.WriteNumber("kv_cache_bytes", f.KvCacheBytes);
+        json.WriteNumber("kv_cache_entries", f.KvCacheEntries);
         json.WriteEndObject();
     }
 

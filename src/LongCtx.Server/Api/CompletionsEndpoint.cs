@@ -10,7 +10,7 @@ internal static class CompletionsEndpoint
     {
         using JsonDocument body = await RequestBody.ReadObjectAsync(context.Request, state.Options.MaxRequestBodyBytes, context.RequestAborted);
         JsonElement root = body.RootElement;
-        GenerationParameters p = GenerationParameters.Parse(root, state.Options, state.Tokenizer.EndOfGenerationTokens);
+        GenerationParameters p = GenerationParameters.Parse(root, state.Tokenizer.EndOfGenerationTokens);
         PromptChecks.Model(state, p.Model);
         int[] prompt = state.Tokenizer.Encode(PromptText(root), addSpecial: true, parseSpecial: true);
         PromptChecks.Length(state, prompt, "prompt");

@@ -1,16 +1,17 @@
 using System.Text.Json;
 using LongCtx.Generation.Sampling;
+using LongCtx.KvCache;
 
 namespace LongCtx.Server.Api;
 
 /// <summary>The fields /v1/chat/completions and /v1/completions share, read and checked once.</summary>
 internal sealed record GenerationParameters(
-    string? Model, SamplingOptions Sampling, string[] Stop, int? MaxTokens, bool Stream, bool IncludeUsage, string? KvSpec)
+    string? Model, SamplingOptions Sampling, string[] Stop, int? MaxTokens, bool Stream, bool IncludeUsage, KvMethod? Kv)
 {
     /// <summary>OpenAI allows at most four stop sequences.</summary>
     private const int MaxStops = 4;
 
-    public static GenerationParameters Parse(JsonElement root, ServerOptions options, IReadOnlyList<int> endOfGeneration)
+    public static GenerationParameters Parse(JsonElement root, IReadOnlyList<int> endOfGeneration)
     {
         string? model = OptionalString(root, "model");
         var sampling = new SamplingOptions();
@@ -70,18 +71,29 @@ internal sealed record GenerationParameters(
         bool includeUsage = root.TryGetProperty("stream_options", out JsonElement so) && so.ValueKind == JsonValueKind.Object
             && so.TryGetProperty("include_usage", out JsonElement iu) && iu.ValueKind == JsonValueKind.True;
 
-        string? kv = OptionalString(root, "kv");
-        if (kv != null)
+        return new GenerationParameters(model, sampling, Stops(root), maxTokens, stream, includeUsage, ParseKv(root));
+    }
+
+    /// <summary>
+    /// The extension field <c>"kv"</c>: a KV method spec (<c>snapkv:ratio=0.5</c>, <c>quest:budget=1024</c>,
+    /// docs/KV.md), parsed for this request alone (a selector keeps per-session state). Null when
+    /// absent or <c>full</c>/<c>none</c>.
+    /// </summary>
+    private static KvMethod? ParseKv(JsonElement root)
+    {
+        string? spec = OptionalString(root, "kv");
+        if (spec is null || KvMethodRegistry.IsNone(spec))
         {
-            string? problem = options.ValidateKvSpec == null
-                ? "This server has no KV methods; leave out the \"kv\" field."
-                : options.ValidateKvSpec(kv);
-            if (problem != null)
-            {
-                throw ApiException.BadParameter("kv", $"Bad KV method spec '{kv}': {problem}");
-            }
+            return null;
         }
-        return new GenerationParameters(model, sampling, Stops(root), maxTokens, stream, includeUsage, kv);
+        try
+        {
+            return KvMethodRegistry.Parse(spec);
+        }
+        catch (KvSpecException e)
+        {
+            throw ApiException.BadParameter("kv", $"Bad KV method spec '{spec}': {e.Message}");
+        }
     }
 
     private static string[] Stops(JsonElement root)

@@ -9,6 +9,7 @@ namespace LongCtx.Server.Scheduling;
 /// Each round it admits queued requests up to <c>parallel</c> running sequences, then advances
 /// every running sequence by one step: a prefill chunk or one token. New requests thus join
 /// between decode steps, and a long prompt is spread over rounds instead of stalling the streams.
+/// A new sequence starts from the longest prefix of its prompt in the <see cref="PrefixCache"/>.
 /// </summary>
 /// <remarks>
 /// Sequences are interleaved, not batched: each step is its own forward pass over its own
@@ -21,12 +22,14 @@ internal sealed class Scheduler : IDisposable
     private readonly SessionOptions _sessionOptions;
     private readonly int _parallel, _prefillChunk;
     private readonly ServerMetrics _metrics;
+    private readonly PrefixCache? _prefixCache;
     private readonly Channel<SequenceRequest> _queue = Channel.CreateUnbounded<SequenceRequest>();   // multi-reader form: it can count (the queue-length gauge)
     private readonly List<ActiveSequence> _active = [];
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
 
-    public Scheduler(Model model, SessionOptions sessionOptions, int parallel, int prefillChunk, ServerMetrics metrics)
+    /// <summary>Starts the loop; <paramref name="prefixCache"/> (KV of prompt prefixes shared across requests, or null) is touched only by it.</summary>
+    public Scheduler(Model model, SessionOptions sessionOptions, int parallel, int prefillChunk, PrefixCache? prefixCache, ServerMetrics metrics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(parallel, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(prefillChunk, 1);
@@ -35,6 +38,7 @@ internal sealed class Scheduler : IDisposable
         _parallel = parallel;
         _prefillChunk = prefillChunk;
         _metrics = metrics;
+        _prefixCache = prefixCache;
         _thread = new Thread(Run) { IsBackground = true, Name = "longctx-scheduler" };
         _thread.Start();
     }
@@ -111,7 +115,7 @@ internal sealed class Scheduler : IDisposable
             }
             try
             {
-                _active.Add(new ActiveSequence(request, _model, _sessionOptions, _prefillChunk));
+                _active.Add(new ActiveSequence(request, _model, _sessionOptions, _prefillChunk, _prefixCache));
             }
             catch (Exception e)
             {

@@ -102,6 +102,26 @@ public sealed class Session
         return _state.Logits;
     }
 
+    /// <summary>
+    /// Continues the sequence with KV copied from another session of the same model (a shared
+    /// prefix: <c>Cache.CopyBlock</c> there, this here) instead of evaluating its tokens. The result is
+    /// exactly what prefilling those tokens would have written when they were prefilled in the same
+    /// batches there. <see cref="Logits"/> are not updated: prefill at least one more token before sampling.
+    /// A press observing this session does not see the block's queries (there are none): apply presses after a fresh prefill.
+    /// </summary>
+    /// <exception cref="ArgumentException">The block does not start at <see cref="Position"/>, or exceeds the context or the cache's shape.</exception>
+    /// <exception cref="InvalidOperationException">The cache was compressed, so a block cannot follow it.</exception>
+    public void AppendBlock(KvBlock block)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        if (block.Start != Position)
+        {
+            throw new ArgumentException($"KV block starts at position {block.Start}; the session is at position {Position}", nameof(block));
+        }
+        _cache.AppendBlock(block);
+        Position += block.Count;
+    }
+
     /// <summary>Evaluates one token and returns its logits (compressing first when a decode-time budget is exceeded).</summary>
     public ReadOnlySpan<float> Decode(int token)
     {

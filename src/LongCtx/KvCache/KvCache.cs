@@ -118,6 +118,80 @@ public sealed class KvCache
     /// <summary>Quantizes the entries of one head older than the format's window; later entries follow as they age.</summary>
     public void Quantize(int layer, int kvHead, KvQuantization format) => Store(layer, kvHead).Quantize(format);
 
+    /// <summary>
+    /// Copies the keys and values of positions [<paramref name="start"/>, start + count) of every head
+    /// into a new <see cref="KvBlock"/>. Every head must hold those positions densely: full precision,
+    /// every key channel, entry i at position i (a cache no press has touched).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is less than 1 or <paramref name="start"/> is negative.</exception>
+    /// <exception cref="InvalidOperationException">A head does not hold the range densely (named).</exception>
+    public KvBlock CopyBlock(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        int rowsK = count * KeyDim, rowsV = count * ValueDim, n = _heads.Length;
+        bool f16 = Type == KvCacheType.F16;
+        Half[]? k16 = f16 ? new Half[n * rowsK] : null, v16 = f16 ? new Half[n * rowsV] : null;
+        float[]? k32 = f16 ? null : new float[n * rowsK], v32 = f16 ? null : new float[n * rowsV];
+        for (int i = 0; i < n; i++)
+        {
+            KvHeadStore h = _heads[i];
+            if (!h.IsDense(start, count))
+            {
+                throw new InvalidOperationException(
+                    $"KV cache: (layer {i / HeadCountKv}, KV head {i % HeadCountKv}) does not hold positions [{start}, {start + count}) as plain rows " +
+                    $"({h.Count} entries{(h.Quantization != null ? ", quantized" : "")}); only an uncompressed prefix can be copied");
+            }
+            h.CopyRows(start, count,
+                f16 ? k16.AsSpan(i * rowsK, rowsK) : default, f16 ? v16.AsSpan(i * rowsV, rowsV) : default,
+                f16 ? default : k32.AsSpan(i * rowsK, rowsK), f16 ? default : v32.AsSpan(i * rowsV, rowsV));
+        }
+        return new KvBlock(Type, start, count, LayerCount, HeadCountKv, KeyDim, ValueDim, k16, v16, k32, v32);
+    }
+
+    /// <summary>
+    /// Appends a block copied from a cache of the same model and type. Every head must hold exactly
+    /// positions 0 … <see cref="KvBlock.Start"/> − 1 as plain rows (an empty cache for a block at 0).
+    /// </summary>
+    /// <exception cref="ArgumentException">The block's shape or type is not this cache's, or it would exceed the capacity.</exception>
+    /// <exception cref="InvalidOperationException">A head does not end densely at the block's start (named).</exception>
+    public void AppendBlock(KvBlock block)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        if (block.Type != Type || block.LayerCount != LayerCount || block.HeadCountKv != HeadCountKv || block.KeyDim != KeyDim || block.ValueDim != ValueDim)
+        {
+            throw new ArgumentException(
+                $"KV block of {block.LayerCount} layers × {block.HeadCountKv} KV heads × ({block.KeyDim}+{block.ValueDim}) {block.Type} does not fit a cache of " +
+                $"{LayerCount} × {HeadCountKv} × ({KeyDim}+{ValueDim}) {Type}", nameof(block));
+        }
+        if (block.Start + block.Count > Capacity)
+        {
+            throw new ArgumentException($"KV block [{block.Start}, {block.Start + block.Count}) exceeds the cache capacity of {Capacity} positions", nameof(block));
+        }
+        for (int i = 0; i < _heads.Length; i++)
+        {
+            KvHeadStore h = _heads[i];
+            if (h.Count != block.Start || !h.IsDense(0, h.Count))
+            {
+                throw new InvalidOperationException(
+                    $"KV cache: (layer {i / HeadCountKv}, KV head {i % HeadCountKv}) holds {h.Count} entries, not exactly positions [0, {block.Start}) as plain rows; " +
+                    "a block is appended right after the positions before it");
+            }
+        }
+        int rowsK = block.Count * KeyDim, rowsV = block.Count * ValueDim;
+        for (int i = 0; i < _heads.Length; i++)
+        {
+            if (Type == KvCacheType.F16)
+            {
+                _heads[i].AppendRows(block.Count, block.K16.AsSpan(i * rowsK, rowsK), block.V16.AsSpan(i * rowsV, rowsV), default, default);
+            }
+            else
+            {
+                _heads[i].AppendRows(block.Count, default, default, block.K32.AsSpan(i * rowsK, rowsK), block.V32.AsSpan(i * rowsV, rowsV));
+            }
+        }
+    }
+
     /// <summary>Removes every entry at a position ≥ <paramref name="position"/> (e.g. rejected draft tokens).</summary>
     public void RemoveFrom(int position)
     {

@@ -100,6 +100,69 @@ internal sealed class KvHeadStore(KvCacheType type, int keyDim, int valueDim, in
         }
     }
 
+    /// <summary>Whether entries [<paramref name="start"/>, start + count) are full-precision rows with every key channel, entry i at position i.</summary>
+    public bool IsDense(int start, int count) =>
+        _quant is null && _channels is null && start >= 0 && count >= 0 && start + count <= Count
+        && (count == 0 || (_positions[start] == start && _positions[start + count - 1] == start + count - 1));
+
+    /// <summary>Copies the rows of entries [<paramref name="start"/>, start + count) (see <see cref="IsDense"/>) into the destination pair of the cache's type.</summary>
+    public void CopyRows(int start, int count, Span<Half> k16, Span<Half> v16, Span<float> k32, Span<float> v32)
+    {
+        int kd = _keyDim, vd = _valueDim;
+        if (_type == KvCacheType.F16)
+        {
+            _k16.AsSpan(start * kd, count * kd).CopyTo(k16);
+            _v16.AsSpan(start * vd, count * vd).CopyTo(v16);
+        }
+        else
+        {
+            _k32.AsSpan(start * kd, count * kd).CopyTo(k32);
+            _v32.AsSpan(start * vd, count * vd).CopyTo(v32);
+        }
+    }
+
+    /// <summary>
+    /// Appends <paramref name="count"/> full-precision rows at positions <see cref="Count"/>, Count + 1, …
+    /// (rows of the cache's type; the other pair is empty). The store must be dense (<see cref="IsDense"/> over all it holds).
+    /// </summary>
+    public void AppendRows(int count, ReadOnlySpan<Half> k16, ReadOnlySpan<Half> v16, ReadOnlySpan<float> k32, ReadOnlySpan<float> v32)
+    {
+        int at = Count;
+        if (count + at > _positions.Length)
+        {
+            int cap = NextCapacity(_positions.Length, at + count, _maxEntries);
+            Resize(ref _positions, cap, at);
+            if (_attention != null)
+            {
+                Resize(ref _attention, cap, at);
+            }
+        }
+        if (at + count > _fpCapacity)
+        {
+            GrowFullPrecision(at + count);
+        }
+        int kd = _keyDim, vd = _valueDim;
+        if (_type == KvCacheType.F16)
+        {
+            k16.CopyTo(_k16.AsSpan(at * kd, count * kd));
+            v16.CopyTo(_v16.AsSpan(at * vd, count * vd));
+        }
+        else
+        {
+            k32.CopyTo(_k32.AsSpan(at * kd, count * kd));
+            v32.CopyTo(_v32.AsSpan(at * vd, count * vd));
+        }
+        for (int i = 0; i < count; i++)
+        {
+            _positions[at + i] = at + i;
+            if (_attention != null)
+            {
+                _attention[at + i] = 0;
+            }
+        }
+        Count = at + count;
+    }
+
     /// <summary>Keeps only the entries at <paramref name="indices"/> (strictly ascending) and releases the rest.</summary>
     /// <exception cref="ArgumentException">The indices are not strictly ascending or not below <see cref="Count"/>.</exception>
     public void Keep(ReadOnlySpan<int> indices)

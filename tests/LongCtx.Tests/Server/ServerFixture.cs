@@ -43,7 +43,6 @@ public sealed class ServerFixture : IAsyncLifetime
             PrefillChunk = 8,
             Threads = 1,
             RequestTimeout = TimeSpan.FromSeconds(60),
-            ValidateKvSpec = spec => spec.StartsWith("snapkv:", StringComparison.Ordinal) ? null : "unknown KV method",
         });
         Http = NewClient(Key);
     }

@@ -44,6 +44,8 @@ public static unsafe class GgmlNative
     [DllImport(Cpu)] public static extern void ggml_vec_dot_f32(int n, float* s, nuint bs, float* x, nuint bx, float* y, nuint by, int nrc);
     [DllImport(OracleLibraries.GgmlCpuAvx512, EntryPoint = "ggml_vec_dot_f16")]
     public static extern void ggml_vec_dot_f16_avx512(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
+    [DllImport(OracleLibraries.GgmlCpuAvx512, EntryPoint = "ggml_vec_dot_bf16")]
+    public static extern void ggml_vec_dot_bf16_avx512(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
     [DllImport(Cpu)] public static extern void ggml_vec_swiglu_f32(int n, float* y, float* x, float* g);
     [DllImport(Cpu)] public static extern double ggml_vec_soft_max_f32(int n, float* y, float* x, float max);
     [DllImport(Cpu)] public static extern void ggml_vec_dot_f16(int n, float* s, nuint bs, ushort* x, nuint bx, ushort* y, nuint by, int nrc);
@@ -97,6 +99,62 @@ public static unsafe class GgmlNative
 
         /// <summary>Whether this CPU runs the zen4 build (its own feature check, <c>ggml_backend_score</c>), initialized once.</summary>
         public static bool Usable => Ready.Value;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct InitParams
+    {
+        public nuint MemSize;
+        public void* MemBuffer;
+        public byte NoAlloc;
+    }
+
+    [DllImport(Base)] private static extern IntPtr ggml_init(InitParams p);
+    [DllImport(Base)] private static extern void ggml_free(IntPtr ctx);
+    [DllImport(Base)] private static extern IntPtr ggml_new_tensor_2d(IntPtr ctx, int type, long ne0, long ne1);
+    [DllImport(Base)] private static extern IntPtr ggml_mul_mat(IntPtr ctx, IntPtr a, IntPtr b);
+    [DllImport(Base)] private static extern IntPtr ggml_new_graph(IntPtr ctx);
+    [DllImport(Base)] private static extern void ggml_build_forward_expand(IntPtr graph, IntPtr tensor);
+    [DllImport(Base)] private static extern void* ggml_get_data(IntPtr tensor);
+    [DllImport(Cpu)] private static extern int ggml_graph_compute_with_ctx(IntPtr ctx, IntPtr graph, int threads);
+    [DllImport(OracleLibraries.GgmlCpuZen4, EntryPoint = "ggml_graph_compute_with_ctx")] private static extern int ggml_graph_compute_with_ctx_zen4(IntPtr ctx, IntPtr graph, int threads);
+
+    /// <summary>
+    /// y = W·x through ggml's own graph (<c>ggml_mul_mat</c> computed by the CPU backend: activations
+    /// converted to the vec_dot_type, then tinyBLAS <c>llamafile_sgemm</c> where it applies, else
+    /// vec_dot), in the AVX2 ("haswell") build or the zen4 build. Weights are not repacked.
+    /// </summary>
+    /// <param name="type">ggml type id of the weights.</param>
+    /// <param name="weights"><paramref name="rows"/> rows in ggml layout.</param>
+    /// <param name="rows">Output features.</param>
+    /// <param name="cols">Input features.</param>
+    /// <param name="x"><paramref name="n"/>·<paramref name="cols"/> floats, token-major.</param>
+    /// <param name="n">Tokens.</param>
+    /// <param name="zen4">Use the zen4 build (call only where <see cref="Zen4.Usable"/>).</param>
+    /// <param name="threads">Threads of the computation.</param>
+    /// <returns><paramref name="n"/>·<paramref name="rows"/> floats, token-major.</returns>
+    public static float[] MulMat(int type, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, int n, bool zen4, int threads = 2)
+    {
+        EnsureCpuInit();
+        long bytes = weights.Length + (long)x.Length * 4 + (long)n * rows * 4 + (long)cols * n * 4 + (16L << 20);
+        IntPtr ctx = ggml_init(new InitParams { MemSize = (nuint)bytes, MemBuffer = null, NoAlloc = 0 });
+        try
+        {
+            IntPtr a = ggml_new_tensor_2d(ctx, type, cols, rows);
+            IntPtr b = ggml_new_tensor_2d(ctx, 0, cols, n);
+            weights.CopyTo(new Span<byte>(ggml_get_data(a), weights.Length));
+            x[..(n * cols)].CopyTo(new Span<float>(ggml_get_data(b), n * cols));
+            IntPtr c = ggml_mul_mat(ctx, a, b);
+            IntPtr graph = ggml_new_graph(ctx);
+            ggml_build_forward_expand(graph, c);
+            int status = zen4 ? ggml_graph_compute_with_ctx_zen4(ctx, graph, threads) : ggml_graph_compute_with_ctx(ctx, graph, threads);
+            if (status != 0) throw new InvalidOperationException($"ggml_graph_compute_with_ctx returned {status}");
+            return new ReadOnlySpan<float>(ggml_get_data(c), n * rows).ToArray();
+        }
+        finally
+        {
+            ggml_free(ctx);
+        }
     }
 
     private static readonly Lazy<bool> CpuReady = new(() => { ggml_cpu_init(); return true; });

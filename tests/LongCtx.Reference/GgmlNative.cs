@@ -157,6 +157,81 @@ public static unsafe class GgmlNative
         }
     }
 
+    [DllImport(OracleLibraries.GgmlCpuZen4, EntryPoint = "ggml_backend_cpu_reg")] private static extern IntPtr ggml_backend_cpu_reg_zen4();
+    [DllImport(OracleLibraries.GgmlCpuZen4, EntryPoint = "ggml_backend_cpu_init")] private static extern IntPtr ggml_backend_cpu_init_zen4();
+    [DllImport(OracleLibraries.GgmlCpuZen4, EntryPoint = "ggml_backend_cpu_set_n_threads")] private static extern void ggml_backend_cpu_set_n_threads_zen4(IntPtr backend, int threads);
+    [DllImport(Base)] private static extern IntPtr ggml_backend_reg_get_proc_address(IntPtr reg, [MarshalAs(UnmanagedType.LPUTF8Str)] string name);
+    [DllImport(Base)] private static extern IntPtr ggml_backend_reg_dev_get(IntPtr reg, nuint index);
+    [DllImport(Base)] private static extern IntPtr ggml_backend_alloc_ctx_tensors_from_buft(IntPtr ctx, IntPtr buft);
+    [DllImport(Base)] private static extern IntPtr ggml_backend_cpu_buffer_type();
+    [DllImport(Base)] private static extern IntPtr ggml_backend_buft_name(IntPtr buft);
+    [DllImport(Base)] private static extern void ggml_backend_tensor_set(IntPtr tensor, void* data, nuint offset, nuint size);
+    [DllImport(Base)] private static extern void ggml_backend_tensor_get(IntPtr tensor, void* data, nuint offset, nuint size);
+    [DllImport(Base)] private static extern int ggml_backend_graph_compute(IntPtr backend, IntPtr graph);
+    [DllImport(Base)] private static extern void ggml_backend_free(IntPtr backend);
+    [DllImport(Base)] private static extern void ggml_backend_buffer_free(IntPtr buffer);
+    [DllImport(Base)] private static extern nuint ggml_tensor_overhead();
+    [DllImport(Base)] private static extern nuint ggml_graph_overhead();
+
+    /// <summary>
+    /// y = W·x as llama.cpp computes it for weights it repacks: the weight tensor lives in the zen4
+    /// build's <c>CPU_REPACK</c> buffer (interleaved rows, e.g. Q4_K → q4_K_8x8, where the
+    /// build repacks that type and shape), and the CPU backend runs its repacked gemm on groups of
+    /// four tokens and its gemv on the rest. Call only where <see cref="Zen4.Usable"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The build has no repack buffer type.</exception>
+    public static float[] MulMatRepacked(int type, ReadOnlySpan<byte> weights, int rows, int cols, ReadOnlySpan<float> x, int n, int threads = 2)
+    {
+        IntPtr reg = ggml_backend_cpu_reg_zen4();
+        IntPtr getExtra = ggml_backend_reg_get_proc_address(reg, "ggml_backend_dev_get_extra_bufts");
+        var extraBufts = (delegate* unmanaged<IntPtr, IntPtr*>)getExtra;
+        IntPtr* list = extraBufts(ggml_backend_reg_dev_get(reg, 0));
+        IntPtr repack = IntPtr.Zero;
+        for (IntPtr* p = list; p != null && *p != IntPtr.Zero; p++)
+        {
+            if (Marshal.PtrToStringUTF8(ggml_backend_buft_name(*p)) == "CPU_REPACK") repack = *p;
+        }
+        if (repack == IntPtr.Zero) throw new InvalidOperationException("the zen4 CPU backend has no CPU_REPACK buffer type");
+
+        nuint meta = ggml_tensor_overhead() * 8 + ggml_graph_overhead();
+        IntPtr ctxW = ggml_init(new InitParams { MemSize = meta, NoAlloc = 1 });
+        IntPtr ctx = ggml_init(new InitParams { MemSize = meta, NoAlloc = 1 });
+        IntPtr backend = ggml_backend_cpu_init_zen4(), bufW = IntPtr.Zero, buf = IntPtr.Zero;
+        try
+        {
+            IntPtr a = ggml_new_tensor_2d(ctxW, type, cols, rows);
+            bufW = ggml_backend_alloc_ctx_tensors_from_buft(ctxW, repack);
+            IntPtr b = ggml_new_tensor_2d(ctx, 0, cols, n);
+            IntPtr c = ggml_mul_mat(ctx, a, b);
+            IntPtr graph = ggml_new_graph(ctx);
+            ggml_build_forward_expand(graph, c);
+            buf = ggml_backend_alloc_ctx_tensors_from_buft(ctx, ggml_backend_cpu_buffer_type());
+            fixed (byte* pw = weights)
+            fixed (float* px = x)
+            {
+                ggml_backend_tensor_set(a, pw, 0, (nuint)weights.Length);
+                ggml_backend_tensor_set(b, px, 0, (nuint)(n * cols * 4));
+            }
+            ggml_backend_cpu_set_n_threads_zen4(backend, threads);
+            int status = ggml_backend_graph_compute(backend, graph);
+            if (status != 0) throw new InvalidOperationException($"ggml_backend_graph_compute returned {status}");
+            var y = new float[n * rows];
+            fixed (float* py = y)
+            {
+                ggml_backend_tensor_get(c, py, 0, (nuint)(y.Length * 4));
+            }
+            return y;
+        }
+        finally
+        {
+            ggml_backend_free(backend);
+            if (buf != IntPtr.Zero) ggml_backend_buffer_free(buf);
+            if (bufW != IntPtr.Zero) ggml_backend_buffer_free(bufW);
+            ggml_free(ctx);
+            ggml_free(ctxW);
+        }
+    }
+
     private static readonly Lazy<bool> CpuReady = new(() => { ggml_cpu_init(); return true; });
 
     /// <summary>Calls ggml_cpu_init once (it fills the CPU backend's lookup tables).</summary>

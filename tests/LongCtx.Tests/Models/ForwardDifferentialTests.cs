@@ -24,6 +24,9 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
 {
     private const int PromptLength = 64, Steps = 32;
 
+    /// <summary>LONGCTX_DIFF_STEPS=1 prints every step's cosine and largest logit difference (for finding where two engines part).</summary>
+    private static readonly bool PerStep = Environment.GetEnvironmentVariable("LONGCTX_DIFF_STEPS") == "1";
+
     public static TheoryData<string, string> ArchitecturesAndTypes()
     {
         var data = new TheoryData<string, string>();
@@ -98,6 +101,10 @@ public sealed class ForwardDifferentialTests(ITestOutputHelper output, TempDirFi
             float[] theirs = expectedLogits[step];
             double cosine = Cosine(logits, theirs);
             minCosine = Math.Min(minCosine, cosine);
+            if (PerStep)
+            {
+                output.WriteLine($"  step {step}: cosine {cosine:F9}, max|Δlogit| {MaxAbsDiff(logits, theirs):G4}, {(Greedy.Argmax(logits) == expected[step] ? "same" : "DIFFERENT")} token");
+            }
             Assert.True(cosine >= threshold, $"{name}: step {step} logits cosine {cosine:F6} < {threshold}");
 
             int token = Greedy.Argmax(logits);

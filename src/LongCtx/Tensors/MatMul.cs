@@ -108,7 +108,7 @@ public static class MatMul
         },
         GgmlType.F32 => &RowWise.F32,
         GgmlType.F16 => &RowWise.F16,
-        GgmlType.BF16 => &RowWise.BF16,
+        GgmlType.BF16 => DotBf16.Kernel(DotBf16.OrderFor(level)),
         GgmlType.Q4_K => &RowWise.Q4_K,
         GgmlType.Q5_K => &RowWise.Q5_K,
         GgmlType.Q6_K => &RowWise.Q6_K,
@@ -134,7 +134,6 @@ public static class MatMul
     {
         public static void F32(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F32);
         public static void F16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.F16);
-        public static void BF16(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotFloat.BF16);
         public static void Q4_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &Q4_KScalar);
         public static void Q5_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &Q5_KScalar);
         public static void Q6_K(in MatMulJob j, int r0, int r1) => Run(j, r0, r1, &DotK.Q6_KScalar);

@@ -141,6 +141,39 @@ internal unsafe struct Q4_KInterleavedBlock : IKBlock
         acc.Mins = Vector128.CreateScalar(MathF.FusedMultiplyAdd(imin, table[*(ushort*)(w + 2)] * ad, acc.Mins.ToScalar()));
     }
 
+    /// <summary>
+    /// The same products in the order of ggml_gemm_q4_K_8x8_q8_K, which llama.cpp runs for each
+    /// group of four tokens of a batch (the last n % 4 go through the gemv order of
+    /// <see cref="Step"/>): the two float accumulators take one FMA per 64 weights (two
+    /// sub-blocks), not one per super-block.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void StepGemm(byte* w, byte* a, float* table, ref KAcc acc)
+    {
+        float ad = *(float*)a;
+        float d = table[*(ushort*)w] * ad, dmin = table[*(ushort*)(w + 2)] * ad;
+        Vector256<short> minsAndScales = KScales.Unpack(w + BlockLayout.KScales);
+        Vector256<short> q8sums = Vector256.Load((short*)(a + BlockLayout.Q8_KBsums));
+        Vector128<short> q8s = Ssse3.HorizontalAdd(q8sums.GetLower(), q8sums.GetUpper());
+        Vector128<int> imin = Sse2.MultiplyAddAdjacent(minsAndScales.GetUpper(), q8s); // lane sb: m(2sb)·S(2sb) + m(2sb+1)·S(2sb+1)
+        Vector128<short> sc = minsAndScales.GetLower();
+        sbyte* q8 = (sbyte*)(a + BlockLayout.Q8_KQs);
+        byte* qs = w + BlockLayout.Q4_KQs;
+        Vector256<byte> m4 = Vector256.Create((byte)0xF);
+        float sum = acc.Scalar, mins = acc.Mins.ToScalar();
+        for (int sb = 0; sb < 4; sb++)
+        {
+            Vector256<byte> bits = Vector256.Load(qs + 32 * sb);
+            Vector256<byte> lo = bits & m4, hi = (bits.AsUInt16() >> 4).AsByte() & m4;
+            Vector256<int> pl = Avx2.MultiplyAddAdjacent(Vector256.Create(sc.GetElement(2 * sb)), Avx2.MultiplyAddAdjacent(lo, Vector256.Load(q8 + 64 * sb)));
+            Vector256<int> ph = Avx2.MultiplyAddAdjacent(Vector256.Create(sc.GetElement(2 * sb + 1)), Avx2.MultiplyAddAdjacent(hi, Vector256.Load(q8 + 64 * sb + 32)));
+            sum = MathF.FusedMultiplyAdd(Vector256.Sum(pl + ph), d, sum);
+            mins = MathF.FusedMultiplyAdd(imin.GetElement(sb), dmin, mins);
+        }
+        acc.Scalar = sum;
+        acc.Mins = Vector128.CreateScalar(mins);
+    }
+
     public static float Finish(in KAcc acc) => acc.Scalar - acc.Mins.ToScalar();
 }
 
@@ -211,24 +244,26 @@ internal static unsafe class MatMulK<TBlock> where TBlock : struct, IKBlock
             return;
         }
         int panel = Math.Max(4, (int)Math.Min(n, (256 * 1024 / j.A.RowBytes) & ~3L));
+        // ggml's repacked Q4_K runs its gemm on whole groups of four tokens, its gemv on the rest
+        int gemmTokens = j.Interleaved ? n - n % 4 : 0;
         for (int t0 = 0; t0 < n; t0 += panel)
         {
             int t1 = Math.Min(n, t0 + panel);
             int r = r0;
             for (; r + 4 <= r1; r += 4)
             {
-                for (int t = t0; t < t1; t++) Dot4(j, r, 1, t);
+                for (int t = t0; t < t1; t++) Dot4(j, r, 1, t, gemm: t < gemmTokens);
             }
             for (; r < r1; r++)
             {
-                for (int t = t0; t < t1; t++) Dot4(j, r, 0, t, single: true);
+                for (int t = t0; t < t1; t++) Dot4(j, r, 0, t, single: true, gemm: t < gemmTokens);
             }
         }
     }
 
     /// <summary>Rows r, r+q, r+2q, r+3q (or just r) against token t.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Dot4(in MatMulJob j, int r, int q, int t, bool single = false)
+    private static void Dot4(in MatMulJob j, int r, int q, int t, bool single = false, bool gemm = false)
     {
         int nb = j.Cols / 256, bytes = TBlock.Bytes;
         long step = q * j.RowBytes;
@@ -237,6 +272,15 @@ internal static unsafe class MatMulK<TBlock> where TBlock : struct, IKBlock
         KAcc c0 = default, c1 = default, c2 = default, c3 = default;
         for (int b = 0; b < nb; b++, w += bytes, a += BlockLayout.Q8_KBytes)
         {
+            if (typeof(TBlock) == typeof(Q4_KInterleavedBlock) && gemm)
+            {
+                Q4_KInterleavedBlock.StepGemm(w, a, table, ref c0);
+                if (single) continue;
+                Q4_KInterleavedBlock.StepGemm(w + step, a, table, ref c1);
+                Q4_KInterleavedBlock.StepGemm(w + 2 * step, a, table, ref c2);
+                Q4_KInterleavedBlock.StepGemm(w + 3 * step, a, table, ref c3);
+                continue;
+            }
             TBlock.Step(w, a, table, ref c0);
             if (single) continue;
             TBlock.Step(w + step, a, table, ref c1);

@@ -103,6 +103,30 @@ public unsafe class MatMulKernelTests
         }
     }
 
+    /// <summary>
+    /// Repacked Q4_K as llama.cpp computes it (the weights in the zen4 build's CPU_REPACK buffer):
+    /// its gemm on whole groups of four tokens, its gemv on the rest; 40 rows so that both its
+    /// 16-column AVX-512 loop and its 8-column remainder run.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(6)]
+    [InlineData(9)]
+    [InlineData(17)]
+    public void InterleavedQ4_KIsBitExactWithGgmlRepackedMulMat(int n)
+    {
+        if (!Kernels.IsSupported(KernelLevel.Avx2) || !GgmlNative.Zen4.Usable) return;
+        var m = new Problem(GgmlType.Q4_K, rows: 40, cols: 512, n, seed: 9);
+        float[] expected = m.GgmlRepackedMulMat();
+        foreach (KernelLevel level in new[] { KernelLevel.Avx2, KernelLevel.Avx512 })
+        {
+            if (!Kernels.IsSupported(level)) continue;
+            Assert.Equal(expected, m.Run(level, threads: 2, interleaved: true));
+        }
+    }
+
     private static int Cols(GgmlType type) => GgmlTypeInfo.BlockSize(type) == 256 ? 512 : GgmlTypeInfo.BlockSize(type) == 1 ? 200 : 224;
 
     /// <summary>Random weights and activations, the activations converted exactly as the kernels see them.</summary>
@@ -174,6 +198,9 @@ public unsafe class MatMulKernelTests
             }
             return out8;
         }
+
+        public float[] GgmlRepackedMulMat() =>
+            GgmlNative.MulMatRepacked((int)_type, _w.AsSpan(0, (int)GgmlTypeInfo.RowSize(_type, Cols) * Rows), Rows, Cols, _x, _n);
 
         public float[] GgmlRepackedGemv(byte[] repacked, int t)
         {

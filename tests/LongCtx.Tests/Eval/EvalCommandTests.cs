@@ -33,11 +33,24 @@ public sealed class EvalCommandTests : IDisposable
 
         string results = _dir.File("out/results.jsonl");
         List<EvalRecord> records = ResultsFile.Load(results);
-        // Two tasks, one length, one sample; the quick suite's KV methods are not in this engine, so only the full cache ran.
-        Assert.Equal(["niah_single_1", "niah_multikey_1"], records.Select(r => r.Task));
-        Assert.All(records, r => Assert.Equal("full", r.Method));
+        // Two tasks, one length, one sample, each answered under every method of the suite, from the registry.
+        string[] methods = ["full", "streamingllm:ratio=0.5", "snapkv:ratio=0.5", "int8", "quest:budget=256"];
+        Assert.Equal(Suites.Quick.Methods, methods);
+        Assert.Equal(["niah_single_1", "niah_multikey_1"], records.Select(r => r.Task).Distinct());
+        Assert.Equal(methods, records.Where(r => r.Task == "niah_single_1").Select(r => r.Method));
         Assert.All(records, r => Assert.InRange(r.PromptTokens, 0.98 * (1024 - 128), 1024));
         Assert.All(records, r => Assert.True(r.KvBytes > 0 && r.PrefillTokensPerSecond > 0));
+        Assert.All(records.Where(r => r.GeneratedTokens > 1), r => Assert.True(r.DecodeTokensPerSecond > 0));
+        // KV bytes are the session's after the press: eviction at half and int8 hold less than the
+        // full cache; Quest reads less but deletes nothing.
+        foreach (string task in new[] { "niah_single_1", "niah_multikey_1" })
+        {
+            long Bytes(string method) => records.Single(r => r.Task == task && r.Method == method).KvBytes;
+            Assert.InRange(Bytes("snapkv:ratio=0.5"), 1, 0.65 * Bytes("full"));
+            Assert.InRange(Bytes("streamingllm:ratio=0.5"), 1, 0.65 * Bytes("full"));
+            Assert.InRange(Bytes("int8"), 1, Bytes("full") - 1); // 16-dim heads: ~0.7 of F16 with its 128-entry window
+            Assert.Equal(Bytes("full"), Bytes("quest:budget=256"));
+        }
         Assert.True(File.Exists(_dir.File("out/report.md")));
         Assert.True(File.Exists(_dir.File("out/report.html")));
         Assert.True(File.Exists(_dir.File("out/plots/task_bars_tiny.gguf.png")));
@@ -48,6 +61,20 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(results));
         // --report-only needs no tokenizer.
         Assert.Equal(0, EvalCommand.Run(new EvalEngineSource(null), Quick(model, reportOnly: true)));
+    }
+
+    [Fact]
+    public void A_bad_method_spec_fails_before_any_sample_runs()
+    {
+        string model = WriteModel();
+        int tokenizers = 0;
+        var engines = new EvalEngineSource(_ => { tokenizers++; return new ByteTokenizer(); });
+        var e = Assert.Throws<KvSpecException>(() => EvalCommand.Run(engines, Quick(model) with { Methods = "full,snapkv:ratio=0.5,windw=8" }));
+        Assert.Contains("'snapkv:ratio=0.5,windw=8'", e.Message);
+        Assert.Contains("windw", e.Message);
+        // Checked before any model was opened: no tokenizer made, no results written.
+        Assert.Equal(0, tokenizers);
+        Assert.Empty(ResultsFile.Load(_dir.File("out/results.jsonl")));
     }
 
     [Fact]

@@ -55,6 +55,7 @@ internal static class EvalCommand
         {
             EvalPlan plan = Plan(s);
             engines.EnsureUsable();
+            engines.ValidateMethods(plan.Methods);
             exit = Execute(engines, s, plan, results);
         }
         if (ResultsFile.Load(results).Count == 0)
@@ -106,7 +107,6 @@ internal static class EvalCommand
             Suite = s.Suite.Name,
             Models = models,
             Methods = s.Methods is { } m ? EvalPlan.ParseMethods(m) : s.Suite.Methods,
-            OptionalMethods = s.Methods is null && s.Suite.OptionalMethods,
             Lengths = EvalPlan.ParseLengths(s.Lengths ?? s.Suite.Lengths),
             Tasks = tasks,
             Samples = samples,

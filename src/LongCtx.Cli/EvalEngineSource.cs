@@ -10,11 +10,29 @@ namespace LongCtx.Cli;
 /// runs <see cref="SessionEngine"/> over it with the model's tokenizer, prompt format and KV method
 /// registry, each supplied by the room of the engine that owns it.
 /// </summary>
+/// <param name="tokenizer">The model's text tokenizer; null: models cannot be run (reports still can).</param>
+/// <param name="methods">Spec to press and selector; null: <see cref="KvMethodRegistry.Parse"/>, as <c>generate --kv</c>.</param>
+/// <param name="format">The model's prompt format; null: plain input + answer prefix.</param>
 internal sealed class EvalEngineSource(
     Func<Model, IEvalTokenizer>? tokenizer,
-    Func<string, KvMethodHooks>? methods = null,
+    Func<string, KvMethod>? methods = null,
     Func<Model, PromptFormat>? format = null)
 {
+    private readonly Func<string, KvMethod> _methods = methods ?? KvMethodRegistry.Parse;
+
+    /// <summary>Checks every method spec before any model is loaded or any sample generated.</summary>
+    /// <exception cref="ArgumentException">A spec is invalid; the message names it (and what is wrong in it).</exception>
+    public void ValidateMethods(IEnumerable<string> specs)
+    {
+        foreach (string spec in specs)
+        {
+            if (!KvMethodRegistry.IsNone(spec))
+            {
+                _methods(spec);
+            }
+        }
+    }
+
     /// <summary>Checks that models can be run: every model run needs a text tokenizer.</summary>
     /// <exception cref="NotSupportedException">No tokenizer was supplied to this build of the command.</exception>
     public void EnsureUsable()
@@ -35,7 +53,7 @@ internal sealed class EvalEngineSource(
         {
             var options = new SessionEngineOptions
             {
-                Methods = methods,
+                Methods = _methods,
                 Session = new SessionOptions { KvCacheType = kvType },
             };
             if (format is not null)

@@ -18,8 +18,6 @@ public sealed record EvalPlan
     public required IReadOnlyList<IEvalTask> Tasks { get; init; }
     /// <summary>Samples per task and length.</summary>
     public required int Samples { get; init; }
-    /// <summary>Methods an engine does not know are skipped with a warning instead of failing the run.</summary>
-    public bool OptionalMethods { get; init; }
     /// <summary>Run seed.</summary>
     public ulong Seed { get; init; } = 42;
 

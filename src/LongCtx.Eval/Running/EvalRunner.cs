@@ -52,19 +52,10 @@ public sealed class EvalRunner(Func<string, IEvalEngine> openEngine, IEvalProgre
             IEvalEngine engine = openEngine(model);
             try
             {
-                var methods = new List<string>();
+                // Every spec is checked before this model answers anything: a bad one fails the run here.
                 foreach (string method in plan.Methods)
                 {
-                    try
-                    {
-                        engine.ValidateMethod(method);
-                        methods.Add(method);
-                    }
-                    catch (ArgumentException e) when (plan.OptionalMethods)
-                    {
-                        progress?.Warning($"{modelKey}: method '{method}' skipped: {e.Message}");
-                        skipped += plan.Lengths.Count * plan.Tasks.Count * plan.Samples;
-                    }
+                    engine.ValidateMethod(method);
                 }
                 foreach (int length in plan.Lengths)
                 {
@@ -73,7 +64,7 @@ public sealed class EvalRunner(Func<string, IEvalEngine> openEngine, IEvalProgre
                         for (int index = 0; index < plan.Samples; index++)
                         {
                             cancel.ThrowIfCancellationRequested();
-                            var pending = methods.Where(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, index, plan.Seed))).ToList();
+                            var pending = plan.Methods.Where(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, index, plan.Seed))).ToList();
                             if (pending.Count == 0)
                             {
                                 continue;
@@ -97,7 +88,7 @@ public sealed class EvalRunner(Func<string, IEvalEngine> openEngine, IEvalProgre
                                 // Every sample of this task and length has the same fixed parts: skip them all.
                                 for (int rest = index; rest < plan.Samples; rest++)
                                 {
-                                    skipped += methods.Count(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, rest, plan.Seed)));
+                                    skipped += plan.Methods.Count(m => !done.Contains(new RecordKey(modelKey, m, task.Name, length, rest, plan.Seed)));
                                 }
                                 break;
                             }

@@ -1,5 +1,6 @@
-using System.Diagnostics;
 using LongCtx.Generation;
+using LongCtx.Generation.Sampling;
+using LongCtx.KvCache;
 using LongCtx.Models;
 
 namespace LongCtx.Eval.Running;
@@ -23,29 +24,28 @@ public interface IEvalTokenizer
 /// <summary>Turns a sample's input and answer prefix into the prompt text (a chat template, or plain concatenation).</summary>
 public delegate string PromptFormat(string input, string answerPrefix);
 
-/// <summary>
-/// How a KV method plugs into a session: options before prefill (e.g. a per-step selector) and
-/// work after prefill (e.g. a press that evicts entries). Either may be null.
-/// </summary>
-public sealed record KvMethodHooks(Func<SessionOptions, SessionOptions>? Configure, Action<Session>? AfterPrefill);
-
 /// <summary>Settings of a <see cref="SessionEngine"/>.</summary>
 public sealed record SessionEngineOptions
 {
     /// <summary>The prompt layout; default: input then answer prefix, as RULER's base-model template.</summary>
     public PromptFormat Format { get; init; } = static (input, prefix) => input + prefix;
     /// <summary>
-    /// Resolves a method spec (<c>snapkv:ratio=0.5</c>) to its hooks; throws ArgumentException for
-    /// an unknown spec. Null: only <c>full</c> is known.
+    /// Turns a method spec (<c>snapkv:ratio=0.5</c>, <c>quest:budget=256</c>) into the press applied
+    /// after prefill and the selector run at each decode step. Default: <see cref="KvMethodRegistry.Parse"/>,
+    /// the registry <c>longctx generate --kv</c> uses. Called once per answer, because selectors keep
+    /// per-session state. Throws <see cref="ArgumentException"/> (a <see cref="KvSpecException"/>)
+    /// naming the spec when it is invalid. <c>full</c> never reaches it.
     /// </summary>
-    public Func<string, KvMethodHooks>? Methods { get; init; }
+    public Func<string, KvMethod> Methods { get; init; } = KvMethodRegistry.Parse;
     /// <summary>Session settings (cache type, batch size); the context size is set per prompt.</summary>
     public SessionOptions Session { get; init; } = new();
 }
 
 /// <summary>
-/// <see cref="IEvalEngine"/> over LongCtx itself: encode, prefill a fresh session sized to the prompt,
-/// apply the KV method, decode greedily to EOS or the token limit, and measure speed and KV bytes.
+/// <see cref="IEvalEngine"/> over LongCtx itself: encode, then run the generation loop
+/// <c>longctx generate --kv</c> runs (<see cref="TextGenerator"/>, greedy) on a fresh session sized to
+/// prompt + answer, with the method's selector on the session and its press applied after prefill,
+/// to EOS or the token limit; measure speed and the KV bytes held at the end.
 /// </summary>
 public sealed class SessionEngine : IEvalEngine
 {
@@ -55,6 +55,7 @@ public sealed class SessionEngine : IEvalEngine
     private readonly Model _model;
     private readonly IEvalTokenizer _tokenizer;
     private readonly SessionEngineOptions _options;
+    private readonly int[] _endOfGeneration;
 
     /// <summary>Creates an engine over a loaded model and its tokenizer.</summary>
     public SessionEngine(Model model, IEvalTokenizer tokenizer, string modelName, SessionEngineOptions? options = null)
@@ -64,6 +65,7 @@ public sealed class SessionEngine : IEvalEngine
         _options = options ?? new SessionEngineOptions();
         ModelName = modelName;
         PromptOverhead = tokenizer.Encode(_options.Format("", ""), addSpecial: true, parseSpecial: true).Length;
+        _endOfGeneration = Enumerable.Range(0, model.Config.VocabSize).Where(tokenizer.IsEndOfGeneration).ToArray();
     }
 
     /// <inheritdoc/>
@@ -81,56 +83,32 @@ public sealed class SessionEngine : IEvalEngine
     public EngineResult Generate(string input, string answerPrefix, string method, int maxNewTokens)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxNewTokens, 1);
-        KvMethodHooks hooks = Resolve(method);
+        KvMethod kv = Resolve(method);
         int[] prompt = _tokenizer.Encode(_options.Format(input, answerPrefix), addSpecial: true, parseSpecial: true);
-        SessionOptions sessionOptions = _options.Session with { ContextSize = prompt.Length + maxNewTokens };
-        sessionOptions = hooks.Configure?.Invoke(sessionOptions) ?? sessionOptions;
-        var session = new Session(_model, sessionOptions);
+        var session = new Session(_model, _options.Session with { ContextSize = prompt.Length + maxNewTokens }) { Selector = kv.Selector };
+        var greedy = new SamplerChain(_model.Config.VocabSize, [new GreedySampler()]);
+        var generator = new TextGenerator(session, tokenizer: null, greedy) { Press = kv.Press };
 
-        var clock = Stopwatch.StartNew();
-        ReadOnlySpan<float> logits = session.Prefill(prompt);
-        hooks.AfterPrefill?.Invoke(session);
-        double prefillSeconds = clock.Elapsed.TotalSeconds;
-
-        clock.Restart();
         var generated = new List<int>(maxNewTokens);
-        int decodeSteps = 0;
-        while (true)
+        GenerationResult run = generator.Generate(prompt, new StopCondition(stopTokens: _endOfGeneration, maxTokens: maxNewTokens), null, generated);
+        if (run.Reason == StopReason.EndOfGeneration)
         {
-            int next = Greedy.Argmax(logits);
-            if (_tokenizer.IsEndOfGeneration(next))
-            {
-                break;
-            }
-            generated.Add(next);
-            if (generated.Count == maxNewTokens)
-            {
-                break;
-            }
-            logits = session.Decode(next);
-            decodeSteps++;
+            generated.RemoveAt(generated.Count - 1); // the answer is the text before EOS
         }
-        double decodeSeconds = clock.Elapsed.TotalSeconds;
 
         return new EngineResult
         {
             Text = _tokenizer.Decode(generated.ToArray()),
             PromptTokens = prompt.Length,
             GeneratedTokens = generated.Count,
-            PrefillTokensPerSecond = prefillSeconds > 0 ? prompt.Length / prefillSeconds : 0,
-            DecodeTokensPerSecond = decodeSeconds > 0 ? decodeSteps / decodeSeconds : 0,
+            // Prefill time includes the press (observation during prefill, compression after it).
+            PrefillTokensPerSecond = run.PrefillTokensPerSecond,
+            // Over the decode steps only: an answer that ends at its first token has no decode speed.
+            DecodeTokensPerSecond = run.DecodeTime.TotalSeconds > 0 ? run.DecodedTokens / run.DecodeTime.TotalSeconds : 0,
             KvBytes = session.KvCacheBytes,
         };
     }
 
-    private KvMethodHooks Resolve(string method)
-    {
-        if (string.Equals(method.Trim(), FullCache, StringComparison.OrdinalIgnoreCase))
-        {
-            return new KvMethodHooks(null, null);
-        }
-        return _options.Methods is { } resolve
-            ? resolve(method)
-            : throw new ArgumentException($"unknown KV method '{method}': this engine was given no method registry, so only '{FullCache}' is available");
-    }
+    private KvMethod Resolve(string method) =>
+        KvMethodRegistry.IsNone(method) ? new KvMethod(method, null, null) : _options.Methods(method);
 }

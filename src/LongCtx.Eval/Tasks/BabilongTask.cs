@@ -86,21 +86,8 @@ public sealed class BabilongTask : IEvalTask
             return $"{instruction}\n{examples}\n{postPrompt}\n<context>\n{context}\n</context>\nQuestion: {story.Question}";
         }
 
-        int budget = request.Length - MaxNewTokens - request.PromptOverhead;
-        var fit = LengthFitter.Fit(Name, budget, 0, 50_000_000, Build, input => request.Counter.Count(input + prefix));
-        return new EvalSample
+        return SampleFitting.Fit(this, request, prefix, [story.Answer], Build) with
         {
-            Task = Name,
-            Length = request.Length,
-            Index = request.Index,
-            Seed = request.Seed,
-            Input = fit.Value,
-            AnswerPrefix = prefix,
-            Answers = [story.Answer],
-            Metric = Metric,
-            MaxNewTokens = MaxNewTokens,
-            PromptTokens = fit.Tokens,
-            TargetTokens = budget,
             Labels = BabiStories.Labels(_o.Task),
             Question = story.Question,
         };

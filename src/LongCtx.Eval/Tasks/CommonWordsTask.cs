@@ -73,22 +73,7 @@ public sealed class CommonWordsTask : IEvalTask
             return (fewShot + "\n" + template.Replace("{context}", context, StringComparison.Ordinal), answer);
         }
 
-        int budget = request.Length - MaxNewTokens - request.PromptOverhead;
-        var fit = LengthFitter.Fit(Name, budget, _o.CommonWords, 50_000_000, Build, b => request.Counter.Count(b.Input + prefix));
-        return new EvalSample
-        {
-            Task = Name,
-            Length = request.Length,
-            Index = request.Index,
-            Seed = request.Seed,
-            Input = fit.Value.Input,
-            AnswerPrefix = prefix,
-            Answers = fit.Value.Answer,
-            Metric = Metric,
-            MaxNewTokens = MaxNewTokens,
-            PromptTokens = fit.Tokens,
-            TargetTokens = budget,
-        };
+        return SampleFitting.Fit(this, request, prefix, _o.CommonWords, Build, b => b.Input, b => b.Answer);
     }
 
     // RULER's get_example: the first num_cw of the sampled words are the common ones.

@@ -93,22 +93,7 @@ public sealed class FrequentWordsTask : IEvalTask
             return Template.Replace("{context}", text.ToString(), StringComparison.Ordinal);
         }
 
-        int budget = request.Length - MaxNewTokens - request.PromptOverhead;
-        var fit = LengthFitter.Fit(Name, budget, 0, 50_000_000, Build, input => request.Counter.Count(input + Prefix));
-        return new EvalSample
-        {
-            Task = Name,
-            Length = request.Length,
-            Index = request.Index,
-            Seed = request.Seed,
-            Input = fit.Value,
-            AnswerPrefix = Prefix,
-            Answers = answers,
-            Metric = Metric,
-            MaxNewTokens = MaxNewTokens,
-            PromptTokens = fit.Tokens,
-            TargetTokens = budget,
-        };
+        return SampleFitting.Fit(this, request, Prefix, answers, Build);
     }
 
     /// <summary>Riemann zeta for s &gt; 1 (scipy.special.zeta), by direct sum plus Euler–Maclaurin tail.</summary>

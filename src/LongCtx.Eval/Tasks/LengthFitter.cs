@@ -114,3 +114,45 @@ internal static class LengthFitter
         return best;
     }
 }
+
+/// <summary>
+/// The common end of every generator: fit the haystack to the request's budget (length − answer
+/// tokens − prompt overhead, counting input + answer prefix as the engine will see them) and make
+/// the sample. Task-specific fields (labels, question) are added with <c>with</c>.
+/// </summary>
+internal static class SampleFitting
+{
+    /// <summary>Fits a build that gives the input text.</summary>
+    public static EvalSample Fit(IEvalTask task, SampleRequest request, string answerPrefix, IReadOnlyList<string> answers, Func<int, string> build) =>
+        Fit(task, request, answerPrefix, 0, build, input => input, _ => answers);
+
+    /// <summary>Fits a build of any shape, from <paramref name="minUnits"/> units up.</summary>
+    /// <param name="task">The task (name, answer tokens, metric, depth).</param>
+    /// <param name="request">Length, seed, token counter and prompt overhead.</param>
+    /// <param name="answerPrefix">The answer prefix, counted with the input.</param>
+    /// <param name="minUnits">Smallest haystack.</param>
+    /// <param name="build">Builds the sample for a unit count.</param>
+    /// <param name="input">The prompt input of a build.</param>
+    /// <param name="answers">The expected answers of a build (e.g. cwe's common words, which depend on the size).</param>
+    public static EvalSample Fit<T>(IEvalTask task, SampleRequest request, string answerPrefix, int minUnits,
+        Func<int, T> build, Func<T, string> input, Func<T, IReadOnlyList<string>> answers)
+    {
+        int budget = request.Length - task.MaxNewTokens - request.PromptOverhead;
+        var fit = LengthFitter.Fit(task.Name, budget, minUnits, 50_000_000, build, b => request.Counter.Count(input(b) + answerPrefix));
+        return new EvalSample
+        {
+            Task = task.Name,
+            Length = request.Length,
+            Index = request.Index,
+            Seed = request.Seed,
+            Input = input(fit.Value),
+            AnswerPrefix = answerPrefix,
+            Answers = answers(fit.Value),
+            Metric = task.Metric,
+            MaxNewTokens = task.MaxNewTokens,
+            PromptTokens = fit.Tokens,
+            TargetTokens = budget,
+            Depth = task.Depth,
+        };
+    }
+}

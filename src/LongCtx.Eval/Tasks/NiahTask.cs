@@ -129,23 +129,7 @@ public sealed class NiahTask : IEvalTask
             return intro + "\n" + context + "\n" + question;
         }
 
-        int budget = request.Length - MaxNewTokens - request.PromptOverhead;
-        var fit = LengthFitter.Fit(Name, budget, 0, 50_000_000, Build, input => request.Counter.Count(input + prefix));
-        return new EvalSample
-        {
-            Task = Name,
-            Length = request.Length,
-            Index = request.Index,
-            Seed = request.Seed,
-            Input = fit.Value,
-            AnswerPrefix = prefix,
-            Answers = answers,
-            Metric = Metric,
-            MaxNewTokens = MaxNewTokens,
-            PromptTokens = fit.Tokens,
-            TargetTokens = budget,
-            Depth = _o.Depth,
-        };
+        return SampleFitting.Fit(this, request, prefix, answers, Build);
     }
 
     private string FormatNeedle(string typeName, string key, string value) =>

@@ -83,23 +83,7 @@ public sealed class QaTask : IEvalTask
             return (input, q);
         }
 
-        int budget = request.Length - MaxNewTokens - request.PromptOverhead;
-        var fit = LengthFitter.Fit(Name, budget, 0, 50_000_000, Build, b => request.Counter.Count(b.Input + Prefix));
-        return new EvalSample
-        {
-            Task = Name,
-            Length = request.Length,
-            Index = request.Index,
-            Seed = request.Seed,
-            Input = fit.Value.Input,
-            AnswerPrefix = Prefix,
-            Answers = [question.Answer],
-            Metric = Metric,
-            MaxNewTokens = MaxNewTokens,
-            PromptTokens = fit.Tokens,
-            TargetTokens = budget,
-            Question = question.Question,
-        };
+        return SampleFitting.Fit(this, request, Prefix, 0, Build, b => b.Input, _ => [question.Answer]) with { Question = question.Question };
     }
 
     // The question is drawn first, so its names are reserved before any distractor is made.

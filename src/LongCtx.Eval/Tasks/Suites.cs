@@ -13,10 +13,8 @@ public sealed record Suite
     public required string Lengths { get; init; }
     /// <summary>Default samples per task and length.</summary>
     public required int Samples { get; init; }
-    /// <summary>Default method specs; unknown ones are dropped with a warning when <see cref="OptionalMethods"/> is set.</summary>
+    /// <summary>Default method specs (KV method registry specs; <c>full</c> = the whole cache).</summary>
     public required IReadOnlyList<string> Methods { get; init; }
-    /// <summary>True when the default methods are a wish list: methods the engine does not know are skipped, not an error.</summary>
-    public bool OptionalMethods { get; init; }
 }
 
 /// <summary>The suites of <c>longctx eval</c>.</summary>
@@ -63,8 +61,9 @@ public static class Suites
         Tasks = o => new[] { "niah_single_1", "niah_single_2", "niah_multikey_1", "vt", "qa_1" }.Select(n => TaskCatalog.Get(n, o)).ToList(),
         Lengths = "1k,2k",
         Samples = 2,
-        Methods = ["full", "streamingllm:ratio=0.5", "snapkv:ratio=0.5", "knorm:ratio=0.5"],
-        OptionalMethods = true,
+        // Eviction (two scorers at half the cache), quantization (KIVI int8) and a per-step selector
+        // (Quest reading 256 entries of each head: a quarter of the cache at 1k).
+        Methods = ["full", "streamingllm:ratio=0.5", "snapkv:ratio=0.5", "int8", "quest:budget=256"],
     };
 
     /// <summary>All suites.</summary>

@@ -90,22 +90,7 @@ public sealed class VariableTrackingTask : IEvalTask
             return fewShot + Format(Template, context, value);
         }
 
-        int budget = request.Length - MaxNewTokens - request.PromptOverhead;
-        var fit = LengthFitter.Fit(Name, budget, 0, 50_000_000, Build, input => request.Counter.Count(input + prefix));
-        return new EvalSample
-        {
-            Task = Name,
-            Length = request.Length,
-            Index = request.Index,
-            Seed = request.Seed,
-            Input = fit.Value,
-            AnswerPrefix = prefix,
-            Answers = vars[0],
-            Metric = Metric,
-            MaxNewTokens = MaxNewTokens,
-            PromptTokens = fit.Tokens,
-            TargetTokens = budget,
-        };
+        return SampleFitting.Fit(this, request, prefix, vars[0], Build);
     }
 
     private string Format(string template, string context, string value) =>

@@ -21,8 +21,9 @@ public sealed class EvalCommandTests : IDisposable
         return path;
     }
 
+    // One task keeps the run short (five methods, 128 answer tokens each); the runner tests cover several tasks.
     private EvalCommand.Settings Quick(string model, bool reportOnly = false) => new(
-        Suites.Quick, model, "1k", 1, null, "niah_single_1,niah_multikey_1", new DirectoryInfo(_dir.File("out")), 42, 1, KvCacheType.F16, "licenses", reportOnly);
+        Suites.Quick, model, "1k", 1, null, "niah_single_1", new DirectoryInfo(_dir.File("out")), 42, 1, KvCacheType.F16, "licenses", reportOnly);
 
     [Fact]
     public void Quick_suite_runs_resumes_and_reports()
@@ -33,11 +34,21 @@ public sealed class EvalCommandTests : IDisposable
 
         string results = _dir.File("out/results.jsonl");
         List<EvalRecord> records = ResultsFile.Load(results);
-        // Two tasks, one length, one sample; the quick suite's KV methods are not in this engine, so only the full cache ran.
-        Assert.Equal(["niah_single_1", "niah_multikey_1"], records.Select(r => r.Task));
-        Assert.All(records, r => Assert.Equal("full", r.Method));
+        // One task, one length, one sample, answered under every method of the suite, from the registry.
+        string[] methods = ["full", "streamingllm:ratio=0.5", "snapkv:ratio=0.5", "int8", "quest:budget=256"];
+        Assert.Equal(Suites.Quick.Methods, methods);
+        Assert.Equal(methods, records.Select(r => r.Method));
+        Assert.All(records, r => Assert.Equal("niah_single_1", r.Task));
         Assert.All(records, r => Assert.InRange(r.PromptTokens, 0.98 * (1024 - 128), 1024));
         Assert.All(records, r => Assert.True(r.KvBytes > 0 && r.PrefillTokensPerSecond > 0));
+        Assert.All(records.Where(r => r.GeneratedTokens > 1), r => Assert.True(r.DecodeTokensPerSecond > 0));
+        // KV bytes are the session's after the press: eviction at half and int8 hold less than the
+        // full cache; Quest reads less but deletes nothing.
+        long Bytes(string method) => records.Single(r => r.Method == method).KvBytes;
+        Assert.InRange(Bytes("snapkv:ratio=0.5"), 1, 0.65 * Bytes("full"));
+        Assert.InRange(Bytes("streamingllm:ratio=0.5"), 1, 0.65 * Bytes("full"));
+        Assert.InRange(Bytes("int8"), 1, Bytes("full") - 1); // 16-dim heads: ~0.7 of F16 with its 128-entry window
+        Assert.Equal(Bytes("full"), Bytes("quest:budget=256"));
         Assert.True(File.Exists(_dir.File("out/report.md")));
         Assert.True(File.Exists(_dir.File("out/report.html")));
         Assert.True(File.Exists(_dir.File("out/plots/task_bars_tiny.gguf.png")));
@@ -48,6 +59,20 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(before, File.ReadAllBytes(results));
         // --report-only needs no tokenizer.
         Assert.Equal(0, EvalCommand.Run(new EvalEngineSource(null), Quick(model, reportOnly: true)));
+    }
+
+    [Fact]
+    public void A_bad_method_spec_fails_before_any_sample_runs()
+    {
+        string model = WriteModel();
+        int tokenizers = 0;
+        var engines = new EvalEngineSource(_ => { tokenizers++; return new ByteTokenizer(); });
+        var e = Assert.Throws<KvSpecException>(() => EvalCommand.Run(engines, Quick(model) with { Methods = "full,snapkv:ratio=0.5,windw=8" }));
+        Assert.Contains("'snapkv:ratio=0.5,windw=8'", e.Message);
+        Assert.Contains("windw", e.Message);
+        // Checked before any model was opened: no tokenizer made, no results written.
+        Assert.Equal(0, tokenizers);
+        Assert.Empty(ResultsFile.Load(_dir.File("out/results.jsonl")));
     }
 
     [Fact]

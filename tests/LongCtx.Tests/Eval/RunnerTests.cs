@@ -125,18 +125,6 @@ public sealed class RunnerTests : IDisposable
     }
 
     [Fact]
-    public void Optional_methods_the_engine_lacks_are_skipped_with_a_warning()
-    {
-        var plan = Plan() with { Models = ["a"], Methods = ["full", "snapkv:ratio=0.5"], OptionalMethods = true };
-        var progress = new CancelAfter(-1, new CancellationTokenSource());
-        RunSummary s = new EvalRunner(m => new FakeEngine(m), progress).Run(plan, _dir.File("optional.jsonl"));
-        Assert.Equal(12, s.Completed);
-        Assert.Equal(12, s.Skipped);
-        Assert.Contains(progress.Warnings, w => w.Contains("snapkv:ratio=0.5", StringComparison.Ordinal));
-        Assert.All(ResultsFile.Load(_dir.File("optional.jsonl")), r => Assert.Equal("full", r.Method));
-    }
-
-    [Fact]
     public void A_length_too_short_for_a_task_is_skipped_with_a_warning()
     {
         var plan = Plan() with { Models = ["a"], Lengths = [256], Tasks = [TaskCatalog.Get("cwe"), TaskCatalog.Get("niah_single_1")] };

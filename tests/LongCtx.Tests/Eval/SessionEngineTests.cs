@@ -77,28 +77,84 @@ public sealed class SessionEngineTests : IClassFixture<TempDirFixture>, IDisposa
     }
 
     [Fact]
-    public void Methods_come_from_the_registry_and_unknown_ones_are_named()
+    public void Methods_come_from_the_registry_and_bad_specs_are_named()
     {
-        var bare = new SessionEngine(_model, new ByteTokenizer(), "tiny");
-        bare.ValidateMethod("full");
-        bare.ValidateMethod(" FULL ");
-        var e = Assert.Throws<ArgumentException>(() => bare.ValidateMethod("snapkv:ratio=0.5"));
-        Assert.Contains("snapkv:ratio=0.5", e.Message);
+        var engine = new SessionEngine(_model, new ByteTokenizer(), "tiny");
+        engine.ValidateMethod("full");
+        engine.ValidateMethod(" FULL ");
+        engine.ValidateMethod("snapkv:ratio=0.5,window=8+int8");
+        engine.ValidateMethod("quest:budget=256");
+        foreach (string bad in new[] { "snapkv:windw=8", "nonsense", "knorm:ratio=1.5", "quest+tokenselect" })
+        {
+            var e = Assert.Throws<KvSpecException>(() => engine.ValidateMethod(bad));
+            Assert.Contains($"'{bad}'", e.Message);
+            Assert.Throws<KvSpecException>(() => engine.Generate("abc", "", bad, 4));
+        }
+    }
 
-        int afterPrefill = 0;
+    private const string Context = "The grass is green. The sky is blue. The sun is yellow. Here we go. There and back again. ";
+
+    [Theory]
+    [InlineData("streamingllm:ratio=0")]
+    [InlineData("snapkv:ratio=0,window=8")]
+    [InlineData("h2o:ratio=0")]
+    [InlineData("knorm:ratio=0")]
+    [InlineData("quest:budget=4096,dense_layers=0")] // a budget covering every entry reads everything
+    public void A_method_that_removes_nothing_gives_the_full_cache_answer(string spec)
+    {
+        var engine = new SessionEngine(_model, new ByteTokenizer(eos: null), "tiny");
+        EngineResult full = engine.Generate(Context, "Answer:", "full", 16), method = engine.Generate(Context, "Answer:", spec, 16);
+        Assert.Equal(full.Text, method.Text);
+        Assert.Equal(full.GeneratedTokens, method.GeneratedTokens);
+        Assert.Equal(full.PromptTokens, method.PromptTokens);
+    }
+
+    [Fact]
+    public void A_press_at_half_holds_about_half_the_entries()
+    {
+        var engine = new SessionEngine(_model, new ByteTokenizer(eos: null), "tiny");
+        EngineResult full = engine.Generate(Context, "Answer:", "full", 8);
+        EngineResult snap = engine.Generate(Context, "Answer:", "snapkv:ratio=0.5,window=8", 8);
+        EngineResult int8 = engine.Generate(Context, "Answer:", "int8:window=16", 8);
+        Assert.Equal(8, snap.GeneratedTokens);
+        Assert.True(snap.DecodeTokensPerSecond > 0 && int8.DecodeTokensPerSecond > 0);
+        // The full cache fills the context (prompt + 8). The press runs on the prompt: each head
+        // keeps n - floor(n/2) of its entries, then the 7 decoded tokens join (the last generated
+        // token is never evaluated), in storage that grew by at most 64 entries.
+        const int entry = (2 * 16 * 2) + 4;
+        int prompt = full.PromptTokens, kept = prompt - (prompt / 2);
+        Assert.Equal(2L * 2 * (prompt + 8) * entry, full.KvBytes);
+        Assert.InRange(snap.KvBytes, 2L * 2 * (kept + 7) * entry, 2L * 2 * (kept + 64) * entry);
+        Assert.True(int8.KvBytes < full.KvBytes);
+    }
+
+    [Fact]
+    public void A_selector_runs_at_every_decode_step_and_deletes_nothing()
+    {
+        int calls = 0;
         var options = new SessionEngineOptions
         {
-            Format = (input, prefix) => "[" + input + "]" + prefix,
-            Methods = spec => spec == "f32"
-                ? new KvMethodHooks(o => o with { KvCacheType = KvCacheType.F32 }, s => { afterPrefill++; Assert.True(s.Position > 0); })
-                : throw new ArgumentException($"unknown KV method '{spec}'"),
+            Methods = spec =>
+            {
+                KvMethod parsed = KvMethodRegistry.Parse(spec);
+                return parsed with { Selector = new Counting(parsed.Selector!, () => Interlocked.Increment(ref calls)) };
+            },
         };
         var engine = new SessionEngine(_model, new ByteTokenizer(eos: null), "tiny", options);
-        Assert.Equal(3, engine.PromptOverhead);
-        EngineResult f16 = engine.Generate("abc", "", "full", 4), f32 = engine.Generate("abc", "", "f32", 4);
-        Assert.Equal(1, afterPrefill);
-        // Per cached entry: F16 holds 2 x 16 x 2 bytes of K and V, F32 twice that; both keep a 4-byte position.
-        Assert.Equal(f16.KvBytes / ((2 * 16 * 2) + 4) * ((2 * 16 * 4) + 4), f32.KvBytes);
-        Assert.Throws<ArgumentException>(() => engine.Generate("abc", "", "other", 4));
+        EngineResult full = engine.Generate(Context, "Answer:", "full", 6);
+        EngineResult quest = engine.Generate(Context, "Answer:", "quest:budget=16,page=4,dense_layers=0", 6);
+        Assert.Equal(6, quest.GeneratedTokens);
+        // 5 decode steps x 2 layers x 2 KV heads; prefill batches read everything.
+        Assert.Equal(5 * 2 * 2, calls);
+        Assert.Equal(full.KvBytes, quest.KvBytes);
+    }
+
+    private sealed class Counting(IKvSelector inner, Action onSelect) : IKvSelector
+    {
+        public int Select(LongCtx.KvCache.KvCache cache, int layer, int kvHead, ReadOnlySpan<float> queries, Span<int> selected)
+        {
+            onSelect();
+            return inner.Select(cache, layer, kvHead, queries, selected);
+        }
     }
 }

@@ -120,6 +120,7 @@ internal static unsafe class MatMulQ32<TBlock> where TBlock : struct, IQ32Block
                     Pack4(j, r, packed);
                     for (; t + 2 <= t1; t += 2) Tile4x2Wide(j, r, t, packed);
                 }
+                for (; t + 2 <= t1; t += 2) Tile4x2(j, r, t);
                 for (; t < t1; t++) Tile4x1(j, r, t);
             }
             for (; r < r1; r++)
@@ -248,6 +249,78 @@ internal static unsafe class MatMulQ32<TBlock> where TBlock : struct, IQ32Block
             acc = Fma.MultiplyAdd(Vector256.Create(table[*(ushort*)w] * da[b]), Avx.ConvertToVector256Single(s), acc);
         }
         return Hsum.Float8(acc);
+    }
+
+    /// <summary>
+    /// Four rows by two tokens (batches on CPUs without the AVX-512 VNNI tile, e.g. zen4, whose
+    /// AVX512_VNNI .NET does not expose): each weight block is loaded, unpacked and, for Q8_0, split
+    /// into |w| and sign once for both tokens. Per (row, token) the same integers and the same
+    /// FMA chain as <see cref="Tile4x1"/>, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4x2(in MatMulJob j, int r, int t)
+    {
+        int nb = j.Cols / 32, bytes = TBlock.Bytes;
+        long rb = j.RowBytes, ab = j.A.RowBytes;
+        byte* w = j.Row(r), a = j.A.Row(t);
+        float* da = j.A.Scales + t * nb;
+        int* ls = j.A.LaneBias + t * nb * 8;
+        int lStride = nb * 8;
+        float* table = Fp16.Table;
+        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default;
+        Vector256<float> c01 = default, c11 = default, c21 = default, c31 = default;
+        for (int b = 0; b < nb; b++, w += bytes, a += BlockLayout.Q8_0Bytes, ls += 8)
+        {
+            Vector256<sbyte> a0 = Vector256.Load((sbyte*)a + 2), a1 = Vector256.Load((sbyte*)(a + ab) + 2);
+            Vector256<int> i0 = Bias(ls), i1 = Bias(ls + lStride);
+            Vector256<float> s0 = Vector256.Create(da[b]), s1 = Vector256.Create(da[nb + b]);
+
+            Vector256<byte> u = TBlock.Load(w);
+            Vector256<sbyte> sw = Signed(u);
+            Vector256<byte> aw = Avx2.Abs(sw);
+            Vector256<float> d = Vector256.Create(table[*(ushort*)w]);
+            c00 = Fma.MultiplyAdd(s0 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a0, i0)), c00);
+            c01 = Fma.MultiplyAdd(s1 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a1, i1)), c01);
+
+            u = TBlock.Load(w + rb);
+            sw = Signed(u);
+            aw = Avx2.Abs(sw);
+            d = Vector256.Create(table[*(ushort*)(w + rb)]);
+            c10 = Fma.MultiplyAdd(s0 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a0, i0)), c10);
+            c11 = Fma.MultiplyAdd(s1 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a1, i1)), c11);
+
+            u = TBlock.Load(w + 2 * rb);
+            sw = Signed(u);
+            aw = Avx2.Abs(sw);
+            d = Vector256.Create(table[*(ushort*)(w + 2 * rb)]);
+            c20 = Fma.MultiplyAdd(s0 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a0, i0)), c20);
+            c21 = Fma.MultiplyAdd(s1 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a1, i1)), c21);
+
+            u = TBlock.Load(w + 3 * rb);
+            sw = Signed(u);
+            aw = Avx2.Abs(sw);
+            d = Vector256.Create(table[*(ushort*)(w + 3 * rb)]);
+            c30 = Fma.MultiplyAdd(s0 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a0, i0)), c30);
+            c31 = Fma.MultiplyAdd(s1 * d, Avx.ConvertToVector256Single(Lanes(u, sw, aw, a1, i1)), c31);
+        }
+        float* y = j.Y + t * j.Rows + r;
+        Store4(y, c00, c10, c20, c30);
+        Store4(y + j.Rows, c01, c11, c21, c31);
+    }
+
+    /// <summary>Q8_0 without VNNI: the signed weights of ggml's sign trick, shared by the tokens of a tile (unused, and dropped by the JIT, for the other types).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<sbyte> Signed(Vector256<byte> u) => (u ^ Vector256.Create((byte)0x80)).AsSByte();
+
+    /// <summary><see cref="Lanes(Vector256{byte}, Vector256{sbyte}, Vector256{int})"/> with the signed weights and their magnitudes already split off.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int> Lanes(Vector256<byte> u, Vector256<sbyte> w, Vector256<byte> absW, Vector256<sbyte> a, Vector256<int> bias)
+    {
+        if (!AvxVnni.IsSupported && TBlock.BiasShift == 0)
+        {
+            return Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(absW, Avx2.Sign(a, w)), Vector256.Create((short)1));
+        }
+        return Lanes(u, a, bias);
     }
 
     /// <summary>Four rows by one token (batches on CPUs without the AVX-512 tile), weights from L1.</summary>

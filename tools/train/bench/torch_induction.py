@@ -19,14 +19,14 @@ sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from torch_step import Model  # noqa: E402  the same architecture as the speed comparison
 
 
-def repeat_batch(rng, batch, length, vocab):
+def repeat_batch(rng, batch, length, vocab, alphabet):
     tokens = torch.zeros(batch, length, dtype=torch.long)
     targets = torch.zeros(batch, length, dtype=torch.long)
     weights = torch.zeros(batch, length)
     for b in range(batch):
         hi = max(5, length // 2)
         period = min(max(4, int(math.exp(math.log(4) + rng.random() * (math.log(hi) - math.log(4))))), max(4, length // 2))
-        x = [rng.randrange(vocab) for _ in range(period)]
+        x = [rng.randrange(alphabet) for _ in range(period)]
         while len(x) < length + 1:
             x.append(x[len(x) - period])
         tokens[b] = torch.tensor(x[:length])
@@ -42,10 +42,12 @@ def main():
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--rope-base", type=float, default=500000.0)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--alphabet", type=int, default=4096, help="copied tokens are drawn from the first N ids")
+    p.add_argument("--dim", type=int, default=128)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
-    vocab, d, layers, heads, kv, ffn, batch, length = 4096, 128, 2, 4, 2, 256, 16, 128
+    vocab, d, layers, heads, kv, ffn, batch, length = 4096, a.dim, 2, 4, 2, 2 * a.dim, 16, 128
     model = Model(vocab, d, layers, heads, kv, ffn)
     for name, prm in model.named_parameters():
         if prm.dim() == 2:
@@ -62,7 +64,7 @@ def main():
     for step in range(1, a.steps + 1):
         for g in opt.param_groups:
             g["lr"] = a.lr * min(1.0, step / 30)
-        tokens, targets, weights = repeat_batch(rng, batch, length, vocab)
+        tokens, targets, weights = repeat_batch(rng, batch, length, vocab, a.alphabet)
         logits = model(tokens, cos, sin, mask)
         ce = F.cross_entropy(logits.view(-1, vocab), targets.view(-1), reduction="none")
         w = weights.view(-1)

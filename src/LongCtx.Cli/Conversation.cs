@@ -17,9 +17,8 @@ internal sealed class Conversation
     private readonly ChatTemplate _template;
     private readonly string? _system;
     private readonly List<ChatMessage> _messages = [];
-    private readonly List<int> _tokens = [];     // the conversation's tokens so far: the session holds them (the last may be pending)
+    private readonly HeldPrompt _held = new();
     private readonly List<int> _generated = [];
-    private string _text = "";                   // the text _tokens stand for
 
     public Conversation(TextGenerator generator, Tokenizer tokenizer, ChatTemplate template, string? system)
     {
@@ -39,8 +38,7 @@ internal sealed class Conversation
         {
             _messages.Add(new ChatMessage("system", _system));
         }
-        _tokens.Clear();
-        _text = "";
+        _held.Clear();
         _generator.Reset();
     }
 
@@ -50,16 +48,7 @@ internal sealed class Conversation
     {
         _messages.Add(new ChatMessage("user", user));
         string rendered = _template.Render(_messages, addAssistant: true);
-        var prompt = new List<int>();
-        if (_tokens.Count > 0 && rendered.StartsWith(_text, StringComparison.Ordinal))
-        {
-            prompt.AddRange(_tokens);
-            _tokenizer.Encode(rendered.AsSpan(_text.Length), prompt, addSpecial: false, parseSpecial: true);
-        }
-        else
-        {
-            _tokenizer.Encode(rendered, prompt, addSpecial: true, parseSpecial: true);
-        }
+        List<int> prompt = _held.Tokenize(_tokenizer, rendered);
 
         var answer = new StringBuilder();
         _generated.Clear();
@@ -79,21 +68,7 @@ internal sealed class Conversation
         }
         _messages.Add(new ChatMessage("assistant", answer.ToString()));
 
-        _tokens.Clear();
-        _text = "";
-        if (result.Reason != StopReason.StopString)
-        {
-            // The session holds the prompt and the answer's tokens; an end-of-generation token is the
-            // template's to write again (e.g. <|im_end|>), so it is not part of what follows.
-            _tokens.AddRange(prompt);
-            _tokens.AddRange(_generated);
-            if (result.Reason == StopReason.EndOfGeneration)
-            {
-                _tokens.RemoveAt(_tokens.Count - 1);
-            }
-            _text = rendered + answer;
-        }
-        // After a stop string the tokens run past the kept text: the next turn tokenizes the whole conversation again.
+        _held.Keep(prompt, _generated, rendered + answer, result.Reason);
         return result;
     }
 }

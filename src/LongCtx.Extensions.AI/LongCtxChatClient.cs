@@ -56,8 +56,7 @@ public sealed class LongCtxChatClient : IChatClient
     private readonly ChatClientMetadata _metadata;
     // The conversation the session holds, as text and as the tokens that stand for it (the last may
     // be sampled but not evaluated); empty when the next call must tokenize its whole prompt.
-    private readonly List<int> _heldTokens = [];
-    private string _heldText = "";
+    private readonly HeldPrompt _held = new();
     private string _kv = "full";
     private bool _disposed;
 
@@ -218,52 +217,25 @@ public sealed class LongCtxChatClient : IChatClient
             _generator.Press = method.Press;
             _generator.Session.Selector = method.Selector;
             _kv = request.Kv;
-            ForgetHeld();
+            _held.Clear();
         }
 
         string rendered = _template.Render(request.Messages, addAssistant: true);
-        var prompt = new List<int>();
-        if (_heldTokens.Count > 0 && rendered.StartsWith(_heldText, StringComparison.Ordinal))
-        {
-            // As llama.cpp's llama-cli: only the new text is tokenized, after the tokens the session holds.
-            prompt.AddRange(_heldTokens);
-            _tokenizer.Encode(rendered.AsSpan(_heldText.Length), prompt, addSpecial: false, parseSpecial: true);
-        }
-        else
-        {
-            _tokenizer.Encode(rendered, prompt, addSpecial: true, parseSpecial: true);
-        }
+        List<int> prompt = _held.Tokenize(_tokenizer, rendered);
 
         _generator.Sampler = new SamplerChain(request.Sampling, _model.Config.VocabSize);
         var stop = new StopCondition(request.StopSequences, _tokenizer.EndOfGenerationTokens, request.MaxTokens);
         var answer = new StringBuilder();
         var generated = new List<int>();
-        ForgetHeld();   // until this call ends well
+        _held.Clear();   // until this call ends well
         GenerationResult result = _generator.Generate(CollectionsMarshal.AsSpan(prompt), stop, piece =>
         {
             answer.Append(piece);
             onText(piece);
         }, generated, cancellationToken);
 
-        if (result.Reason != StopReason.StopString)
-        {
-            // The session holds the prompt and the answer; an end-of-generation token is the template's to write again.
-            // After a stop string the tokens run past the returned text: the next call tokenizes its whole prompt.
-            _heldTokens.AddRange(prompt);
-            _heldTokens.AddRange(generated);
-            if (result.Reason == StopReason.EndOfGeneration)
-            {
-                _heldTokens.RemoveAt(_heldTokens.Count - 1);
-            }
-            _heldText = rendered + answer;
-        }
+        _held.Keep(prompt, generated, rendered + answer, result.Reason);
         return result;
-    }
-
-    private void ForgetHeld()
-    {
-        _heldTokens.Clear();
-        _heldText = "";
     }
 
     private static ChatFinishReason FinishReason(GenerationResult result) =>

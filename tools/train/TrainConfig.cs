@@ -46,6 +46,7 @@ internal sealed record TrainConfig
         {
             c.Model.Validate();
             if (c.Stages.Count == 0 || c.Stages.Any(s => s.Steps < 1 || s.Batch < 1 || s.Length < 2)) throw new ArgumentException("every stage needs steps ≥ 1, batch ≥ 1, length ≥ 2");
+            if (c.Stages.Any(s => s.Alphabet < 0 || s.Alphabet > c.Model.Vocab)) throw new ArgumentException($"a stage's alphabet must be 0 (all tokens) or 1..{c.Model.Vocab}");
             if (c.Stages.Any(s => s.Length > c.Model.ContextLength)) throw new ArgumentException($"a stage is longer than the context length {c.Model.ContextLength}");
             if (c.Tokenizer.VocabSize != c.Model.Vocab) throw new ArgumentException($"tokenizer.vocabSize {c.Tokenizer.VocabSize} differs from model.vocab {c.Model.Vocab}");
         }
@@ -74,6 +75,8 @@ internal sealed record DataConfig
     public long CorpusBytes { get; init; } = 32 << 20;
     /// <summary>Task name → share of the sequences of a batch (normalized): text, repeat.</summary>
     public Dictionary<string, double> Mix { get; init; } = new() { ["text"] = 0.8, ["repeat"] = 0.2 };
+    /// <summary>Loss = mean over sequences of each sequence's mean weighted loss (true), or Σ w·CE / Σ w over the batch (false).</summary>
+    public bool LossPerSequence { get; init; }
 }
 
 /// <summary>AdamW and the learning-rate schedule (linear warm-up, cosine to the floor).</summary>
@@ -94,6 +97,8 @@ internal sealed record Stage
     public int Steps { get; init; } = 100;
     public int Batch { get; init; } = 8;
     public int Length { get; init; } = 256;
+    /// <summary>Random tokens of <c>repeat</c>/<c>recall</c> come from the first <see cref="Alphabet"/> ids (0 = all): a small alphabet first makes induction form sooner.</summary>
+    public int Alphabet { get; init; }
     /// <summary>Mixture for this stage; null = the data config's.</summary>
     public Dictionary<string, double>? Mix { get; init; }
 }

@@ -49,7 +49,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         TruncateLossLog(step);
         log.WriteLine($"model: {config.Model} — {model.Layout.Count:N0} parameters; corpus {text.Length:N0} tokens; {config.TotalSteps} steps in {config.Stages.Count} stage(s)");
 
-        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(new BpeEncoder(vocab), vocab.ImEndId), vocab.EndOfTextId);
+        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(new BpeEncoder(vocab), vocab.ImEndId), vocab.EndOfTextId, config.Data.LossPerSequence);
         long last = run.MaxSteps > 0 ? Math.Min(run.MaxSteps, config.TotalSteps) : config.TotalSteps;
         using var lossLog = new StreamWriter(Path.Combine(run.WorkDir, LossFile), append: true);
         if (lossLog.BaseStream.Length == 0) lossLog.WriteLine("step\ttokens\tlr\tloss\tgrad_norm\tseconds\t" + string.Join('\t', BatchSource.Tasks.Select(t => $"loss_{t}\tacc_{t}")));
@@ -71,7 +71,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
                 rowLoss = new float[batch.Count];
                 rowHit = new bool[batch.Count];
             }
-            source.Fill(batch, step, stage.Mix ?? config.Data.Mix, taskOf);
+            source.Fill(batch, step, stage.Mix ?? config.Data.Mix, taskOf, stage.Alphabet);
             double loss = model.ForwardBackward(batch);
             float lr = schedule.At(step);
             double norm = opt.Update(model.Params, model.Grads, lr, pool);
@@ -139,7 +139,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         BpeVocabulary vocab = LoadOrTrainVocabulary();
         int[] text = LoadOrTokenizeCorpus(vocab);
         var encoder = new BpeEncoder(vocab);
-        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(encoder, vocab.ImEndId), vocab.EndOfTextId);
+        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(encoder, vocab.ImEndId), vocab.EndOfTextId, config.Data.LossPerSequence);
         var batch = new Batch(count, length);
         var taskOf = new int[count];
         var clock = Stopwatch.StartNew();

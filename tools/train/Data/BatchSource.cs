@@ -14,24 +14,33 @@ namespace LongCtx.Train.Data;
 /// (Arora et al., "Zoology", MQAR).</item>
 /// <item><c>niah</c>, <c>multi</c>, <c>vt</c>: RULER-style retrieval samples (<see cref="RetrievalTasks"/>) of
 /// random lengths packed into the sequence, separated by end-of-text, loss on the answers only.</item>
+/// <item><c>copy</c>: a window of corpus text repeated (induction on real tokens, the copy a needle
+/// answer is), loss on the copies.</item>
 /// </list>
+/// With <c>perSequence</c> each sequence's weights are scaled to sum to 1, so the batch loss is the
+/// mean over sequences of each one's mean loss: a text sequence (every token weighted) then weighs
+/// as much as a retrieval sequence (a few answer tokens), instead of swamping it.
 /// </summary>
 internal sealed class BatchSource
 {
-    public static readonly string[] Tasks = ["text", "repeat", "recall", "niah", "multi", "vt"];
+    public static readonly string[] Tasks = ["text", "repeat", "recall", "niah", "multi", "vt", "copy"];
     private readonly int[] _text;
     private readonly RetrievalTasks? _retrieval;
     private readonly int _separator;
     private readonly int _ordinary;
     private readonly ulong _seed;
+    private readonly bool _perSequence;
+    private int _alphabet;
 
     /// <param name="text">The tokenized corpus (documents separated by end-of-text).</param>
     /// <param name="ordinaryTokens">Ids below this are ordinary tokens (the specials follow).</param>
     /// <param name="seed">Run seed.</param>
     /// <param name="retrieval">Generator of the retrieval tasks (null: text and repeat only).</param>
     /// <param name="separator">Token between packed samples (end-of-text).</param>
-    public BatchSource(int[] text, int ordinaryTokens, ulong seed, RetrievalTasks? retrieval = null, int separator = 0)
+    /// <param name="perSequence">Normalize the loss weights per sequence (see the class remarks).</param>
+    public BatchSource(int[] text, int ordinaryTokens, ulong seed, RetrievalTasks? retrieval = null, int separator = 0, bool perSequence = false)
     {
+        _perSequence = perSequence;
         _text = text;
         _retrieval = retrieval;
         _separator = separator;
@@ -40,8 +49,15 @@ internal sealed class BatchSource
     }
 
     /// <summary>Fills <paramref name="batch"/> for step <paramref name="step"/>; <paramref name="taskOf"/> receives each sequence's task index.</summary>
-    public void Fill(Batch batch, long step, IReadOnlyDictionary<string, double> mix, Span<int> taskOf)
+    /// <param name="batch">The batch to overwrite.</param>
+    /// <param name="step">Step number: the batch is a function of (seed, step).</param>
+    /// <param name="mix">Task → share of the sequences.</param>
+    /// <param name="taskOf">Receives each sequence's index in <see cref="Tasks"/>.</param>
+    /// <param name="alphabet">Random tokens of <c>repeat</c> and <c>recall</c> come from ids [0, alphabet); 0 = every ordinary token.</param>
+    public void Fill(Batch batch, long step, IReadOnlyDictionary<string, double> mix, Span<int> taskOf, int alphabet = 0)
     {
+        if (alphabet < 0 || alphabet > _ordinary) throw new ArgumentOutOfRangeException(nameof(alphabet), alphabet, $"the alphabet must be 0 (all) or 1..{_ordinary} tokens");
+        _alphabet = alphabet == 0 ? _ordinary : alphabet;
         var rng = SplitMix.For(_seed, (ulong)step);
         double total = 0;
         foreach (string t in Tasks) total += mix.GetValueOrDefault(t);
@@ -67,8 +83,31 @@ internal sealed class BatchSource
                 case "text": Text(ref rng, tokens, targets, weights); break;
                 case "repeat": Repeat(ref rng, tokens, targets, weights); break;
                 case "recall": Recall(ref rng, tokens, targets, weights); break;
+                case "copy": Copy(ref rng, tokens, targets, weights); break;
                 default: Pack(Tasks[task], ref rng, tokens, targets, weights); break;
             }
+            if (_perSequence)
+            {
+                float sum = 0;
+                foreach (float w in weights) sum += w;
+                if (sum > 0) for (int i = 0; i < weights.Length; i++) weights[i] /= sum;
+            }
+        }
+    }
+
+    /// <summary>Period p log-uniform in 8..n/2: a corpus window of p tokens, repeated to the end; loss on the copies.</summary>
+    private void Copy(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    {
+        int n = tokens.Length;
+        int period = Math.Clamp((int)Math.Exp(Math.Log(8) + rng.NextDouble() * (Math.Log(Math.Max(9, n / 2)) - Math.Log(8))), 2, Math.Max(2, n / 2));
+        if (_text.Length < period + 1) throw new InvalidOperationException($"the corpus has {_text.Length} tokens, fewer than one window of {period + 1}");
+        int start = rng.Next(_text.Length - period);
+        for (int i = 0; i <= n; i++)
+        {
+            int x = i < period ? _text[start + i] : tokens[i - period];
+            if (i < n) tokens[i] = x;
+            if (i > 0) targets[i - 1] = x;
+            if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
         }
     }
 
@@ -90,7 +129,7 @@ internal sealed class BatchSource
         // x[i] = random for i < period, else x[i − period]; tokens = x[0..n), targets = x[1..n]
         for (int i = 0; i <= n; i++)
         {
-            int x = i < period ? rng.Next(_ordinary) : tokens[i - period];
+            int x = i < period ? rng.Next(_alphabet) : tokens[i - period];
             if (i < n) tokens[i] = x;
             if (i > 0) targets[i - 1] = x;
             if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
@@ -104,16 +143,16 @@ internal sealed class BatchSource
     private void Recall(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
     {
         int n = tokens.Length;
-        int pairs = Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7)));
+        int pairs = Math.Min(Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7))), Math.Max(1, _alphabet / 2));   // distinct keys must exist
         var keys = new int[pairs];
         var values = new int[pairs];
         var used = new HashSet<int>();
         for (int p = 0; p < pairs; p++)
         {
             int k;
-            do k = rng.Next(_ordinary); while (!used.Add(k));
+            do k = rng.Next(_alphabet); while (!used.Add(k));
             keys[p] = k;
-            values[p] = rng.Next(_ordinary);
+            values[p] = rng.Next(_alphabet);
         }
         // x: the pairs, then queries (key, value) until the sequence is full.
         var x = new int[n + 1];

@@ -39,4 +39,34 @@ public sealed class DataTests
         }
         Assert.Throws<ArgumentException>(() => source.Fill(a, 1, new Dictionary<string, double> { ["nope"] = 1 }, ta));
     }
+
+    [Fact]
+    public void PerSequenceWeightsSumToOneAndTheAlphabetBoundsTheRandomTokens()
+    {
+        int[] text = Enumerable.Range(0, 5000).Select(i => (i * 7) % 89).ToArray();
+        var source = new BatchSource(text, 90, seed: 5, perSequence: true);
+        var mix = new Dictionary<string, double> { ["text"] = 1, ["repeat"] = 1, ["recall"] = 1, ["copy"] = 1 };
+        Batch a = new(16, 128);
+        int[] ta = new int[16];
+        source.Fill(a, 3, mix, ta, alphabet: 10);
+        for (int s = 0; s < 16; s++)
+        {
+            Span<float> w = a.Weights.AsSpan(s * 128, 128);
+            float sum = 0;
+            foreach (float x in w) sum += x;
+            Assert.Equal(1f, sum, 1e-4f);
+            string task = BatchSource.Tasks[ta[s]];
+            if (task is "repeat" or "recall") Assert.All(a.Tokens.AsSpan(s * 128, 128).ToArray(), t => Assert.InRange(t, 0, 9));
+            if (task == "copy")
+            {
+                // the weighted targets repeat the corpus window, one period earlier
+                int first = -1;
+                for (int i = 0; i < 128 && first < 0; i++) if (w[i] > 0) first = i;
+                int period = first + 1;
+                for (int i = first; i < 128; i++) Assert.Equal(a.Tokens[s * 128 + i + 1 - period], a.Targets[s * 128 + i]);
+            }
+        }
+        Assert.Contains(Array.IndexOf(BatchSource.Tasks, "copy"), ta);
+        Assert.Throws<ArgumentOutOfRangeException>(() => source.Fill(a, 3, mix, ta, alphabet: 91));
+    }
 }

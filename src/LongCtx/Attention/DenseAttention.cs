@@ -145,14 +145,24 @@ public static class DenseAttention
                 qr[i] = (float)(Half)qr[i];
             }
         }
-        for (int m = 0; m < n; m++)
+        // The quantized prefix straight from its codes; the rest (and selected entries) entry by entry
+        int quantized = indices.IsEmpty ? Math.Min(n, head.QuantizedCount) : 0;
+        if (quantized > 0)
+        {
+            QuantizedAttention.Scores(qr, head.Quantized!, quantized, scores);
+        }
+        for (int m = quantized; m < n; m++)
         {
             head.ReadKey(indices.IsEmpty ? m : indices[m], tmp[..kd]);
             scores[m] = TensorPrimitives.Dot(qr, tmp[..kd]);
         }
         Softmax(scores.AsSpan(0, n), scale);
         output[..vd].Clear();
-        for (int m = 0; m < n; m++)
+        if (quantized > 0)
+        {
+            QuantizedAttention.AccumulateValues(scores.AsSpan(0, quantized), head.Quantized!, output[..vd]);
+        }
+        for (int m = quantized; m < n; m++)
         {
             head.ReadValue(indices.IsEmpty ? m : indices[m], tmp[..vd]);
             TensorPrimitives.MultiplyAdd(tmp[..vd], f16 ? (float)(Half)scores[m] : scores[m], output[..vd], output[..vd]);

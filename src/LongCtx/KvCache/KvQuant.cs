@@ -1,3 +1,7 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
 namespace LongCtx.KvCache;
 
 /// <summary>
@@ -47,6 +51,45 @@ internal static class KvQuant
     /// <summary>Reads the code at element <paramref name="i"/> of a packed row.</summary>
     public static int Get(ReadOnlySpan<byte> row, int i, int bits) =>
         bits == 8 ? row[i] : (row[i >> 1] >> ((i & 1) << 2)) & 0xF;
+
+    /// <summary>The codes of a packed row as floats, <c>dst.Length</c> of them (16 bytes at a time where the hardware has 128-bit vectors).</summary>
+    public static void Unpack(ReadOnlySpan<byte> row, int bits, Span<float> dst)
+    {
+        int n = dst.Length, i = 0;
+        ref byte src = ref MemoryMarshal.GetReference(row);
+        ref float d = ref MemoryMarshal.GetReference(dst);
+        if (bits == 8)
+        {
+            if (Vector128.IsHardwareAccelerated)
+            {
+                for (; i + 16 <= n; i += 16)
+                {
+                    (Vector128<ushort> lo, Vector128<ushort> hi) = Vector128.Widen(Vector128.LoadUnsafe(ref src, (nuint)i));
+                    (Vector128<uint> a, Vector128<uint> b) = Vector128.Widen(lo);
+                    (Vector128<uint> c, Vector128<uint> e) = Vector128.Widen(hi);
+                    Vector128.ConvertToSingle(a).StoreUnsafe(ref d, (nuint)i);
+                    Vector128.ConvertToSingle(b).StoreUnsafe(ref d, (nuint)(i + 4));
+                    Vector128.ConvertToSingle(c).StoreUnsafe(ref d, (nuint)(i + 8));
+                    Vector128.ConvertToSingle(e).StoreUnsafe(ref d, (nuint)(i + 12));
+                }
+            }
+            for (; i < n; i++)
+            {
+                Unsafe.Add(ref d, i) = Unsafe.Add(ref src, i);
+            }
+            return;
+        }
+        for (; i + 1 < n; i += 2)
+        {
+            int b = Unsafe.Add(ref src, i >> 1);
+            Unsafe.Add(ref d, i) = b & 0xF;
+            Unsafe.Add(ref d, i + 1) = b >> 4;
+        }
+        if (i < n)
+        {
+            Unsafe.Add(ref d, i) = Unsafe.Add(ref src, i >> 1) & 0xF;
+        }
+    }
 
     /// <summary>Bytes of a packed row of <paramref name="n"/> codes.</summary>
     public static int RowBytes(int n, int bits) => bits == 8 ? n : (n + 1) / 2;

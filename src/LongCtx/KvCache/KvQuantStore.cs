@@ -107,6 +107,27 @@ internal sealed class KvQuantStore
         }
     }
 
+    /// <summary>Packed key codes of entry <paramref name="j"/>.</summary>
+    public ReadOnlySpan<byte> KeyCodes(int j) => _kCodes.AsSpan(j * _kRow, _kRow);
+
+    /// <summary>Per-channel key minimums of token group <paramref name="group"/> (entries group·G …).</summary>
+    public ReadOnlySpan<Half> KeyMin(int group) => _kMin.AsSpan(group * KeyDim, KeyDim);
+
+    /// <summary>Per-channel key scales of token group <paramref name="group"/>.</summary>
+    public ReadOnlySpan<Half> KeyScale(int group) => _kScale.AsSpan(group * KeyDim, KeyDim);
+
+    /// <summary>Packed value codes of entry <paramref name="j"/>.</summary>
+    public ReadOnlySpan<byte> ValueCodes(int j) => _vCodes.AsSpan(j * _vRow, _vRow);
+
+    /// <summary>Minimums of entry <paramref name="j"/>'s value channel groups.</summary>
+    public ReadOnlySpan<Half> ValueMin(int j) => _vMin.AsSpan(j * _vGroups, _vGroups);
+
+    /// <summary>Scales of entry <paramref name="j"/>'s value channel groups.</summary>
+    public ReadOnlySpan<Half> ValueScale(int j) => _vScale.AsSpan(j * _vGroups, _vGroups);
+
+    /// <summary>Value channel groups per entry.</summary>
+    public int ValueGroups => _vGroups;
+
     /// <summary>The largest error allowed for element <paramref name="c"/> of entry <paramref name="j"/>'s key: half its scale.</summary>
     public float KeyErrorBound(int j, int c) => (float)_kScale[j / Format.Group * KeyDim + c] / 2;
 

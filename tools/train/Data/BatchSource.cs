@@ -69,12 +69,15 @@ internal sealed class BatchSource
         for (int b = 0; b < batch.Sequences; b++)
         {
             double u = rng.NextDouble() * total;
-            int task = 0;
-            for (; task < Tasks.Length - 1; task++)
+            int task = 0, last = 0;
+            for (; task < Tasks.Length; task++)
             {
-                u -= mix.GetValueOrDefault(Tasks[task]);
+                double share = mix.GetValueOrDefault(Tasks[task]);
+                if (share > 0) last = task;
+                u -= share;
                 if (u < 0) break;
             }
+            if (task == Tasks.Length) task = last;   // rounding: the last task with a share
             taskOf[b] = task;
             Span<int> tokens = batch.Tokens.AsSpan(b * length, length), targets = batch.Targets.AsSpan(b * length, length);
             Span<float> weights = batch.Weights.AsSpan(b * length, length);
@@ -143,7 +146,7 @@ internal sealed class BatchSource
     private void Recall(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
     {
         int n = tokens.Length;
-        int pairs = Math.Min(Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7))), Math.Max(1, _alphabet / 2));   // distinct keys must exist
+        int pairs = Math.Min(Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7))), _alphabet);   // keys are distinct
         var keys = new int[pairs];
         var values = new int[pairs];
         var used = new HashSet<int>();

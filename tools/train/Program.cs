@@ -12,7 +12,7 @@ internal static class Program
                                                      train (resuming from the work directory's checkpoint)
           export config=FILE out=FILE.gguf [workDir=...]  the work directory's checkpoint as a GGUF
           samples config=FILE [task=niah] [length=512] [count=2] [step=0]
-                                                     print training sequences of a task (answers in [[ ]]) and the fill rate
+                                                     print training sequences of a task at that step (its stage's alphabet; answers in [[ ]]) and the fill rate
           bench-gemm [threads=2]                     GFLOPS of the GEMM shapes of a training step
           bench-attention [T=512 B=4 threads=2]       GFLOPS of the tiled attention forward and backward
           bench-step [layers=6 dim=256 heads=8 kvHeads=2 ffn=704 vocab=4096 B=16 T=512 threads=2 seconds=20]

@@ -49,7 +49,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         TruncateLossLog(step);
         log.WriteLine($"model: {config.Model} — {model.Layout.Count:N0} parameters; corpus {text.Length:N0} tokens; {config.TotalSteps} steps in {config.Stages.Count} stage(s)");
 
-        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(new BpeEncoder(vocab), vocab.ImEndId), vocab.EndOfTextId, config.Data.LossPerSequence);
+        BatchSource source = NewBatchSource(vocab, new BpeEncoder(vocab), text);
         long last = run.MaxSteps > 0 ? Math.Min(run.MaxSteps, config.TotalSteps) : config.TotalSteps;
         using var lossLog = new StreamWriter(Path.Combine(run.WorkDir, LossFile), append: true);
         if (lossLog.BaseStream.Length == 0) lossLog.WriteLine("step\ttokens\tlr\tloss\tgrad_norm\tseconds\t" + string.Join('\t', BatchSource.Tasks.Select(t => $"loss_{t}\tacc_{t}")));
@@ -139,11 +139,11 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         BpeVocabulary vocab = LoadOrTrainVocabulary();
         int[] text = LoadOrTokenizeCorpus(vocab);
         var encoder = new BpeEncoder(vocab);
-        var source = new BatchSource(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(encoder, vocab.ImEndId), vocab.EndOfTextId, config.Data.LossPerSequence);
+        BatchSource source = NewBatchSource(vocab, encoder, text);
         var batch = new Batch(count, length);
         var taskOf = new int[count];
         var clock = Stopwatch.StartNew();
-        source.Fill(batch, step, new Dictionary<string, double> { [task] = 1 }, taskOf);
+        source.Fill(batch, step, new Dictionary<string, double> { [task] = 1 }, taskOf, StageAt(step).Alphabet);
         double seconds = clock.Elapsed.TotalSeconds;
         for (int b = 0; b < count; b++)
         {
@@ -163,6 +163,9 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         }
         log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"filled {count}×{length} tokens of '{task}' in {seconds:F2} s ({count * length / seconds:F0} tokens/s)"));
     }
+
+    private BatchSource NewBatchSource(BpeVocabulary vocab, BpeEncoder encoder, int[] text) =>
+        new(text, vocab.Count - vocab.SpecialCount, config.Seed, new RetrievalTasks(encoder, vocab.ImEndId), vocab.EndOfTextId, config.Data.LossPerSequence);
 
     private Stage StageAt(long step)
     {

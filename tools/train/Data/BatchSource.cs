@@ -30,7 +30,6 @@ internal sealed class BatchSource
     private readonly int _ordinary;
     private readonly ulong _seed;
     private readonly bool _perSequence;
-    private int _alphabet;
 
     /// <param name="text">The tokenized corpus (documents separated by end-of-text).</param>
     /// <param name="ordinaryTokens">Ids below this are ordinary tokens (the specials follow).</param>
@@ -57,7 +56,7 @@ internal sealed class BatchSource
     public void Fill(Batch batch, long step, IReadOnlyDictionary<string, double> mix, Span<int> taskOf, int alphabet = 0)
     {
         if (alphabet < 0 || alphabet > _ordinary) throw new ArgumentOutOfRangeException(nameof(alphabet), alphabet, $"the alphabet must be 0 (all) or 1..{_ordinary} tokens");
-        _alphabet = alphabet == 0 ? _ordinary : alphabet;
+        int drawFrom = alphabet == 0 ? _ordinary : alphabet;
         var rng = SplitMix.For(_seed, (ulong)step);
         double total = 0;
         foreach (string t in Tasks) total += mix.GetValueOrDefault(t);
@@ -84,8 +83,8 @@ internal sealed class BatchSource
             switch (Tasks[task])
             {
                 case "text": Text(ref rng, tokens, targets, weights); break;
-                case "repeat": Repeat(ref rng, tokens, targets, weights); break;
-                case "recall": Recall(ref rng, tokens, targets, weights); break;
+                case "repeat": Repeat(ref rng, drawFrom, tokens, targets, weights); break;
+                case "recall": Recall(ref rng, drawFrom, tokens, targets, weights); break;
                 case "copy": Copy(ref rng, tokens, targets, weights); break;
                 default: Pack(Tasks[task], ref rng, tokens, targets, weights); break;
             }
@@ -105,13 +104,7 @@ internal sealed class BatchSource
         int period = Math.Clamp((int)Math.Exp(Math.Log(8) + rng.NextDouble() * (Math.Log(Math.Max(9, n / 2)) - Math.Log(8))), 2, Math.Max(2, n / 2));
         if (_text.Length < period + 1) throw new InvalidOperationException($"the corpus has {_text.Length} tokens, fewer than one window of {period + 1}");
         int start = rng.Next(_text.Length - period);
-        for (int i = 0; i <= n; i++)
-        {
-            int x = i < period ? _text[start + i] : tokens[i - period];
-            if (i < n) tokens[i] = x;
-            if (i > 0) targets[i - 1] = x;
-            if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
-        }
+        Periodic(_text.AsSpan(start, Math.Min(period, n + 1)), period, tokens, targets, weights);
     }
 
     private void Text(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
@@ -124,15 +117,23 @@ internal sealed class BatchSource
         weights.Fill(1f);
     }
 
-    /// <summary>A random period of 4..n/2 ordinary tokens (log-uniform), repeated to the end; loss on every target that is a copy.</summary>
-    private void Repeat(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    /// <summary>A random period of 4..n/2 tokens from [0, alphabet) (log-uniform), repeated to the end; loss on every target that is a copy.</summary>
+    private static void Repeat(ref SplitMix rng, int alphabet, Span<int> tokens, Span<int> targets, Span<float> weights)
     {
         int n = tokens.Length;
         int period = Math.Clamp((int)Math.Exp(Math.Log(4) + rng.NextDouble() * (Math.Log(Math.Max(5, n / 2)) - Math.Log(4))), 4, Math.Max(4, n / 2));
-        // x[i] = random for i < period, else x[i − period]; tokens = x[0..n), targets = x[1..n]
+        var first = new int[Math.Min(period, n + 1)];
+        for (int i = 0; i < first.Length; i++) first[i] = rng.Next(alphabet);
+        Periodic(first, period, tokens, targets, weights);
+    }
+
+    /// <summary>x[i] = first[i] for i &lt; period, else x[i − period]; tokens = x[0..n), targets = x[1..n], loss on the targets that are copies.</summary>
+    private static void Periodic(ReadOnlySpan<int> first, int period, Span<int> tokens, Span<int> targets, Span<float> weights)
+    {
+        int n = tokens.Length;
         for (int i = 0; i <= n; i++)
         {
-            int x = i < period ? rng.Next(_alphabet) : tokens[i - period];
+            int x = i < period ? first[i] : tokens[i - period];
             if (i < n) tokens[i] = x;
             if (i > 0) targets[i - 1] = x;
             if (i < n) weights[i] = i + 1 >= period ? 1f : 0f;
@@ -140,22 +141,22 @@ internal sealed class BatchSource
     }
 
     /// <summary>
-    /// Pairs "k v" of random ordinary tokens with distinct keys (8 to n/4 pairs), then the keys again
+    /// Pairs "k v" of random tokens from [0, alphabet) with distinct keys (8 to n/4 pairs, at most alphabet), then the keys again
     /// in a random order, each followed by its value: loss on the recalled values only.
     /// </summary>
-    private void Recall(ref SplitMix rng, Span<int> tokens, Span<int> targets, Span<float> weights)
+    private static void Recall(ref SplitMix rng, int alphabet, Span<int> tokens, Span<int> targets, Span<float> weights)
     {
         int n = tokens.Length;
-        int pairs = Math.Min(Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7))), _alphabet);   // keys are distinct
+        int pairs = Math.Min(Math.Max(2, 8 + rng.Next(Math.Max(1, n / 4 - 7))), alphabet);   // keys are distinct
         var keys = new int[pairs];
         var values = new int[pairs];
         var used = new HashSet<int>();
         for (int p = 0; p < pairs; p++)
         {
             int k;
-            do k = rng.Next(_alphabet); while (!used.Add(k));
+            do k = rng.Next(alphabet); while (!used.Add(k));
             keys[p] = k;
-            values[p] = rng.Next(_alphabet);
+            values[p] = rng.Next(alphabet);
         }
         // x: the pairs, then queries (key, value) until the sequence is full.
         var x = new int[n + 1];

@@ -72,5 +72,8 @@ public sealed class TrainerTests : IDisposable
         File.WriteAllText(path, """{ "modle": {} }""");
         e = Assert.Throws<InvalidDataException>(() => TrainConfig.Load(path));
         Assert.Contains("modle", e.Message, StringComparison.Ordinal);
+        File.WriteAllText(path, """{ "stages": [ { "steps": 1, "batch": 1, "length": 8, "alphabet": 5000 } ] }""");
+        e = Assert.Throws<InvalidDataException>(() => TrainConfig.Load(path));
+        Assert.Contains("alphabet", e.Message, StringComparison.Ordinal);
     }
 }

@@ -80,6 +80,12 @@ public sealed class Session
                     $"token id {token} is out of range: {Path.GetFileName(_model.File.FilePath)} has a vocabulary of {vocab} tokens (ids 0..{vocab - 1})");
             }
         }
+        if (tokens.Length > 1)
+        {
+            // Room for the prompt and the growth step after it at once: growing entry by entry would
+            // copy the cache many times over and leave the copies to the collector.
+            _cache.Reserve(tokens.Length + Math.Max(64, (Position + tokens.Length) / 16));
+        }
         KvHooks? hooks = _hooks.Active || _cache.TracksAttention ? _hooks : null;
         for (int done = 0; done < tokens.Length; done += _state.MaxBatch)
         {

@@ -107,6 +107,15 @@ public sealed class KvCache
         }
     }
 
+    /// <summary>Makes room in every head for <paramref name="more"/> entries after those it holds (capped at <see cref="Capacity"/>), so appending them does not reallocate.</summary>
+    public void Reserve(int more)
+    {
+        foreach (KvHeadStore head in _heads)
+        {
+            head.Reserve(more);
+        }
+    }
+
     /// <summary>Keeps only the entries at <paramref name="indices"/> (strictly ascending) of one head; memory is released.</summary>
     /// <exception cref="ArgumentException">Indices not strictly ascending or out of range.</exception>
     public void Keep(int layer, int kvHead, ReadOnlySpan<int> indices) => Store(layer, kvHead).Keep(indices);

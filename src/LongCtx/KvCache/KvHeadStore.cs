@@ -100,6 +100,40 @@ internal sealed class KvHeadStore(KvCacheType type, int keyDim, int valueDim, in
         }
     }
 
+    /// <summary>
+    /// Makes room for <paramref name="more"/> entries after those held (at most the context size), so a
+    /// prefill of that many tokens writes without growing: growth copies every entry held, and the copies
+    /// left behind raise peak memory well above the cache itself. A quantized store grows by itself.
+    /// </summary>
+    public void Reserve(int more)
+    {
+        int wanted = Math.Min(_maxEntries, Count + Math.Max(0, more));
+        if (_quant != null || wanted <= _positions.Length)
+        {
+            return;
+        }
+        Resize(ref _positions, wanted, Count);
+        if (_attention != null)
+        {
+            Resize(ref _attention, wanted, Count);
+        }
+        if (wanted > _fpCapacity)
+        {
+            int fp = Count;
+            if (_type == KvCacheType.F16)
+            {
+                Resize(ref _k16, wanted * _keyDim, fp * _keyDim);
+                Resize(ref _v16, wanted * _valueDim, fp * _valueDim);
+            }
+            else
+            {
+                Resize(ref _k32, wanted * _keyDim, fp * _keyDim);
+                Resize(ref _v32, wanted * _valueDim, fp * _valueDim);
+            }
+            _fpCapacity = wanted;
+        }
+    }
+
     /// <summary>Whether entries [<paramref name="start"/>, start + count) are full-precision rows with every key channel, entry i at position i.</summary>
     public bool IsDense(int start, int count) =>
         _quant is null && _channels is null && start >= 0 && count >= 0 && start + count <= Count

@@ -29,6 +29,33 @@ public sealed class KvCacheStorageTests
         Assert.True(cache.Bytes <= bytes - (300 - kept.Length) * entry, $"{cache.Bytes} bytes held after keeping {kept.Length} of 300 (was {bytes})");
     }
 
+    [Theory]
+    [InlineData(KvCacheType.F16)]
+    [InlineData(KvCacheType.F32)]
+    public void ReserveHoldsRoomForThatManyEntriesAndNoMore(KvCacheType type)
+    {
+        LongCtx.KvCache.KvCache cache = KvTestData.Cache(C, 10, type);   // capacity 266
+        int elem = type == KvCacheType.F16 ? 2 : 4;
+        long entry = (C.HeadDim + C.ValueHeadDim) * elem + 4;
+        long heads = C.BlockCount * C.HeadCountKv;
+
+        cache.Reserve(150);
+        long reserved = cache.Bytes;
+        Assert.Equal(heads * 160 * entry, reserved);
+        float[] before = KvTestData.Key(cache, 2, 1, 9);
+        var k = new float[C.HeadCountKv * C.HeadDim];
+        var v = new float[C.HeadCountKv * C.ValueHeadDim];
+        for (int p = 10; p < 160; p++)
+            for (int l = 0; l < C.BlockCount; l++)
+                cache.Write(l, p, k, v);
+        Assert.Equal(reserved, cache.Bytes);                     // the reserved room took them
+        Assert.Equal(before, KvTestData.Key(cache, 2, 1, 9));    // and the entries held were kept
+
+        cache.Reserve(1000);                                     // capped at the capacity
+        Assert.Equal(heads * 266 * entry, cache.Bytes);
+        Assert.Equal(160, cache.Count(2, 1));
+    }
+
     [Fact]
     public void BytesAreExactlyWhatIsHeldAfterCompaction()
     {

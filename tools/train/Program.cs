@@ -11,6 +11,8 @@ internal static class Program
           train config=FILE [workDir=.cache/train/NAME] [minutes=0] [steps=0] [fresh=false]
                                                      train (resuming from the work directory's checkpoint)
           export config=FILE out=FILE.gguf [workDir=...]  the work directory's checkpoint as a GGUF
+          plot config=FILE out=FILE.png [log=WORKDIR/loss.tsv] [window=50]
+                                                     the loss log's curves (loss, per-task answer accuracy) as a PNG
           samples config=FILE [task=niah] [length=512] [count=2] [step=0]
                                                      print training sequences of a task at that step (its stage's alphabet; answers in [[ ]]) and the fill rate
           bench-gemm [threads=2]                     GFLOPS of the GEMM shapes of a training step
@@ -45,6 +47,15 @@ internal static class Program
                     TrainConfig c = TrainConfig.Load(o.String("config") ?? throw new ArgumentException("export needs config=FILE"));
                     var r = new RunOptions(o.String("workDir") ?? Path.Combine(".cache", "train", c.Name));
                     new Trainer(c, r, Console.Out).ExportCheckpoint(o.String("out") ?? throw new ArgumentException("export needs out=FILE.gguf"));
+                    break;
+                }
+                case "plot":
+                {
+                    TrainConfig c = TrainConfig.Load(o.String("config") ?? throw new ArgumentException("plot needs config=FILE"));
+                    string log = o.String("log") ?? Path.Combine(o.String("workDir") ?? Path.Combine(".cache", "train", c.Name), Trainer.LossFile);
+                    string png = o.String("out") ?? throw new ArgumentException("plot needs out=FILE.png");
+                    int rows = LossPlot.Write(log, c, png, o.Int("window", 50));
+                    Console.WriteLine($"wrote {png} from {rows} steps of {log}");
                     break;
                 }
                 case "samples":

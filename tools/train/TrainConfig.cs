@@ -30,6 +30,21 @@ internal sealed record TrainConfig
 
     public int TotalSteps => Stages.Sum(s => s.Steps);
 
+    /// <summary>Tokens in the batches of the first <paramref name="steps"/> steps (stages differ in batch × length).</summary>
+    public long TokensAfter(long steps)
+    {
+        long tokens = 0;
+        foreach (Stage s in Stages)
+        {
+            long n = Math.Min(steps, s.Steps);
+            tokens += n * s.Batch * s.Length;
+            steps -= n;
+            if (steps == 0) break;
+        }
+        // Steps past the last stage repeat it (StageAt's rule).
+        return tokens + steps * Stages[^1].Batch * Stages[^1].Length;
+    }
+
     /// <exception cref="InvalidDataException">The file is not a valid config; the message names it and the problem.</exception>
     public static TrainConfig Load(string path)
     {
@@ -47,6 +62,7 @@ internal sealed record TrainConfig
             c.Model.Validate();
             if (c.Stages.Count == 0 || c.Stages.Any(s => s.Steps < 1 || s.Batch < 1 || s.Length < 2)) throw new ArgumentException("every stage needs steps ≥ 1, batch ≥ 1, length ≥ 2");
             if (c.Stages.Any(s => s.Alphabet < 0 || s.Alphabet > c.Model.Vocab)) throw new ArgumentException($"a stage's alphabet must be 0 (all tokens) or 1..{c.Model.Vocab}");
+            if (c.Optimizer.DecayStart < 0 || c.Optimizer.DecayStart >= c.TotalSteps) throw new ArgumentException($"optimizer.decayStart {c.Optimizer.DecayStart} must be in 0..{c.TotalSteps - 1} (the stages' steps)");
             if (c.Stages.Any(s => s.Length > c.Model.ContextLength)) throw new ArgumentException($"a stage is longer than the context length {c.Model.ContextLength}");
             if (c.Tokenizer.VocabSize != c.Model.Vocab) throw new ArgumentException($"tokenizer.vocabSize {c.Tokenizer.VocabSize} differs from model.vocab {c.Model.Vocab}");
         }
@@ -85,6 +101,8 @@ internal sealed record OptimizerConfig
     public float Lr { get; init; } = 3e-3f;
     public float MinLr { get; init; } = 3e-4f;
     public int Warmup { get; init; } = 100;
+    /// <summary>Step where the cosine decay starts (the peak is held until then); 0 = right after warm-up.</summary>
+    public int DecayStart { get; init; }
     public float WeightDecay { get; init; } = 0.1f;
     public float Beta1 { get; init; } = 0.9f;
     public float Beta2 { get; init; } = 0.95f;

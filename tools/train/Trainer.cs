@@ -38,7 +38,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
         model.Initialize(config.Seed);
         OptimizerConfig oc = config.Optimizer;
         var opt = new AdamW(model.Layout, new AdamWOptions { Beta1 = oc.Beta1, Beta2 = oc.Beta2, WeightDecay = oc.WeightDecay, ClipNorm = oc.Clip });
-        var schedule = new LrSchedule(oc.Lr, oc.MinLr, oc.Warmup, config.TotalSteps);
+        var schedule = new LrSchedule(oc.Lr, oc.MinLr, oc.Warmup, config.TotalSteps, oc.DecayStart);
         string checkpoint = Path.Combine(run.WorkDir, CheckpointFile);
         long step = 0;
         if (run.Resume && File.Exists(checkpoint))
@@ -79,7 +79,7 @@ internal sealed class Trainer(TrainConfig config, RunOptions run, TextWriter log
             if (!double.IsFinite(loss)) throw new InvalidOperationException($"loss is {loss} at step {step}");
 
             model.LastLosses(rowLoss, rowHit);
-            lossLog.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step}\t{(long)batch.Count * step}\t{lr:G4}\t{loss:F5}\t{norm:F4}\t{clock.Elapsed.TotalSeconds:F1}\t{PerTask(batch, taskOf, rowLoss, rowHit)}"));
+            lossLog.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step}\t{config.TokensAfter(step)}\t{lr:G4}\t{loss:F5}\t{norm:F4}\t{clock.Elapsed.TotalSeconds:F1}\t{PerTask(batch, taskOf, rowLoss, rowHit)}"));
             windowTokens += batch.Count;
             windowLoss += loss;
             windowSteps++;

@@ -1,3 +1,4 @@
+using LongCtx.Train.Optim;
 using LongCtx.Train.Model;
 
 namespace LongCtx.Train.Tests;
@@ -75,5 +76,30 @@ public sealed class TrainerTests : IDisposable
         File.WriteAllText(path, """{ "stages": [ { "steps": 1, "batch": 1, "length": 8, "alphabet": 5000 } ] }""");
         e = Assert.Throws<InvalidDataException>(() => TrainConfig.Load(path));
         Assert.Contains("alphabet", e.Message, StringComparison.Ordinal);
+        File.WriteAllText(path, """{ "optimizer": { "decayStart": 100 }, "stages": [ { "steps": 100, "batch": 1, "length": 8 } ] }""");
+        e = Assert.Throws<InvalidDataException>(() => TrainConfig.Load(path));
+        Assert.Contains("decayStart", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ScheduleHoldsThePeakUntilTheDecayStarts()
+    {
+        var wsd = new LrSchedule(1e-3f, 1e-4f, Warmup: 10, Total: 100, DecayStart: 60);
+        Assert.Equal(1e-4f, wsd.At(0), 6);
+        Assert.Equal(1e-3f, wsd.At(10));
+        Assert.Equal(1e-3f, wsd.At(59));
+        Assert.Equal(0.55e-3f, wsd.At(80), 6);        // half-way through the decay: the mean of peak and floor
+        Assert.Equal(1e-4f, wsd.At(100));
+        var cosine = new LrSchedule(1e-3f, 1e-4f, Warmup: 10, Total: 110);
+        Assert.Equal(0.55e-3f, cosine.At(60), 6);     // no decay start: cosine right after warm-up
+    }
+
+    [Fact]
+    public void TokensCountEachStagesBatch()
+    {
+        var c = new TrainConfig { Stages = [new Stage { Steps = 10, Batch = 4, Length = 32 }, new Stage { Steps = 5, Batch = 2, Length = 256 }] };
+        Assert.Equal(3 * 128, c.TokensAfter(3));
+        Assert.Equal(10 * 128 + 2 * 512, c.TokensAfter(12));
+        Assert.Equal(10 * 128 + 7 * 512, c.TokensAfter(17));   // past the end: the last stage repeats
     }
 }
